@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod models;
 pub mod spec;
 
 pub use error::{Error, Result};

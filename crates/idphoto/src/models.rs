@@ -1,0 +1,164 @@
+//! The built-in neural network models, embedded in the library and run with tract.
+//!
+//! Models are parsed and optimised once per process (60-100 ms each) and then shared; a
+//! [`tract_onnx::prelude::TypedRunnableModel`] is immutable and thread-safe.
+
+use std::sync::{Arc, OnceLock};
+
+use tract_onnx::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// BlazeFace short-range detector (ONNX), MediaPipe, Apache-2.0.
+pub const FACE_DETECTION_ONNX: &[u8] = include_bytes!("../models/face_detection_short_range.onnx");
+/// FaceMesh landmark model (ONNX), MediaPipe, Apache-2.0.
+pub const FACE_LANDMARK_ONNX: &[u8] = include_bytes!("../models/face_landmark.onnx");
+/// Selfie segmentation model (ONNX), MediaPipe, Apache-2.0.
+pub const SELFIE_SEGMENTATION_ONNX: &[u8] = include_bytes!("../models/selfie_segmentation.onnx");
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// One loaded model.
+pub(crate) struct Model {
+    plan: Plan,
+    input_shape: [usize; 4],
+}
+
+impl Model {
+    fn load(bytes: &[u8], input_shape: [usize; 4]) -> Result<Model> {
+        let plan = tract_onnx::onnx()
+            .model_for_read(&mut std::io::Cursor::new(bytes))
+            .and_then(|m| m.with_input_fact(0, f32::fact(input_shape).into()))
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .map_err(|e| Error::Model(format!("{e:#}")))?;
+        Ok(Model { plan, input_shape })
+    }
+
+    /// Runs the model on one NHWC f32 tensor; returns every output flattened.
+    pub(crate) fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>> {
+        let expected: usize = self.input_shape.iter().product();
+        if input.len() != expected {
+            return Err(Error::Internal(format!(
+                "model input has {} values, expected {expected}",
+                input.len()
+            )));
+        }
+        let tensor = Tensor::from_shape(&self.input_shape, &input)
+            .map_err(|e| Error::Model(format!("{e:#}")))?;
+        let outputs = self
+            .plan
+            .run(tvec!(tensor.into_tvalue()))
+            .map_err(|e| Error::Model(format!("{e:#}")))?;
+        outputs
+            .iter()
+            .map(|t| {
+                t.to_plain_array_view::<f32>()
+                    .map(|a| a.iter().copied().collect())
+                    .map_err(|e| Error::Model(format!("{e:#}")))
+            })
+            .collect()
+    }
+}
+
+fn cached(
+    cell: &'static OnceLock<std::result::Result<Model, Error>>,
+    bytes: &'static [u8],
+    shape: [usize; 4],
+) -> Result<&'static Model> {
+    cell.get_or_init(|| Model::load(bytes, shape))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The face detector (input 1x128x128x3).
+pub(crate) fn face_detector() -> Result<&'static Model> {
+    static CELL: OnceLock<std::result::Result<Model, Error>> = OnceLock::new();
+    cached(&CELL, FACE_DETECTION_ONNX, [1, 128, 128, 3])
+}
+
+/// The face landmark model (input 1x192x192x3).
+pub(crate) fn face_landmarker() -> Result<&'static Model> {
+    static CELL: OnceLock<std::result::Result<Model, Error>> = OnceLock::new();
+    cached(&CELL, FACE_LANDMARK_ONNX, [1, 192, 192, 3])
+}
+
+/// The person segmentation model (input 1x256x256x3).
+pub(crate) fn segmenter() -> Result<&'static Model> {
+    static CELL: OnceLock<std::result::Result<Model, Error>> = OnceLock::new();
+    cached(&CELL, SELFIE_SEGMENTATION_ONNX, [1, 256, 256, 3])
+}
+
+/// Loads and optimises all models now, so the first photo is not slower than the rest.
+pub fn warm_up() -> Result<()> {
+    face_detector()?;
+    face_landmarker()?;
+    segmenter()?;
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// `../shared` beside the checkout, or `$IDPHOTO_SHARED`.
+    pub(crate) fn shared_dir() -> Option<PathBuf> {
+        let p = std::env::var_os("IDPHOTO_SHARED")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+        if p.is_dir() {
+            Some(p)
+        } else {
+            eprintln!("skipped: shared folder not found at {}", p.display());
+            None
+        }
+    }
+
+    /// Minimal reader for little-endian f32 `.npy` files.
+    pub(crate) fn read_npy_f32(path: &std::path::Path) -> Vec<f32> {
+        let bytes = std::fs::read(path).unwrap();
+        assert_eq!(&bytes[..6], b"\x93NUMPY");
+        let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+        let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
+        assert!(header.contains("'<f4'"), "{header}");
+        bytes[10 + header_len..]
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    }
+
+    fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn models_match_reference_runtime() {
+        let Some(shared) = shared_dir() else { return };
+        let io = shared.join("models/reference-io");
+        let out = face_detector()
+            .unwrap()
+            .run(read_npy_f32(&io.join("bf_x.npy")))
+            .unwrap();
+        assert!(max_abs_diff(&out[0], &read_npy_f32(&io.join("bf_ref_regressors.npy"))) < 1e-3);
+        assert!(max_abs_diff(&out[1], &read_npy_f32(&io.join("bf_ref_classificators.npy"))) < 1e-3);
+        let out = segmenter()
+            .unwrap()
+            .run(read_npy_f32(&io.join("ss_x.npy")))
+            .unwrap();
+        assert!(max_abs_diff(&out[0], &read_npy_f32(&io.join("ss_ref.npy"))) < 5e-3);
+        let out = face_landmarker()
+            .unwrap()
+            .run(read_npy_f32(&io.join("fl_x.npy")))
+            .unwrap();
+        assert!(max_abs_diff(&out[0], &read_npy_f32(&io.join("fl_ref_landmarks.npy"))) < 1e-2);
+        assert!(max_abs_diff(&out[1], &read_npy_f32(&io.join("fl_ref_score.npy"))) < 1e-3);
+    }
+
+    #[test]
+    fn wrong_input_size_is_an_error() {
+        let err = face_detector().unwrap().run(vec![0.0; 10]).unwrap_err();
+        assert_eq!(err.code(), "internal_error");
+    }
+}
