@@ -5,8 +5,11 @@
 
 #![warn(missing_docs)]
 
+pub mod detect;
 pub mod error;
+pub mod landmarks;
 pub mod models;
+pub mod raster;
 pub mod spec;
 
 pub use error::{Error, Result};

@@ -130,7 +130,10 @@ pub(crate) mod tests {
 
     fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         assert_eq!(a.len(), b.len());
-        a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
     }
 
     #[test]
@@ -142,7 +145,12 @@ pub(crate) mod tests {
             .run(read_npy_f32(&io.join("bf_x.npy")))
             .unwrap();
         assert!(max_abs_diff(&out[0], &read_npy_f32(&io.join("bf_ref_regressors.npy"))) < 1e-3);
-        assert!(max_abs_diff(&out[1], &read_npy_f32(&io.join("bf_ref_classificators.npy"))) < 1e-3);
+        assert!(
+            max_abs_diff(
+                &out[1],
+                &read_npy_f32(&io.join("bf_ref_classificators.npy"))
+            ) < 1e-3
+        );
         let out = segmenter()
             .unwrap()
             .run(read_npy_f32(&io.join("ss_x.npy")))

@@ -1,0 +1,343 @@
+//! Face detection with BlazeFace (short range), run over an image pyramid of 128x128 tiles so
+//! that both frame-filling selfies and small faces in large photos are found.
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::models;
+use crate::raster::{downscale_to, Point};
+
+/// Detection score threshold. Measured on `shared/data/detection` (see `benches/`): MediaPipe's
+/// default 0.5 keeps clothing false positives; this value keeps every labelled face that is
+/// large enough for an ID photo.
+pub const SCORE_THRESHOLD: f32 = 0.6;
+
+const INPUT: usize = 128;
+const NMS_IOU: f32 = 0.3;
+
+/// A detected face, in the coordinates of the image it was detected in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Face {
+    /// Box left.
+    pub x: f32,
+    /// Box top.
+    pub y: f32,
+    /// Box width.
+    pub w: f32,
+    /// Box height.
+    pub h: f32,
+    /// Confidence in 0..1.
+    pub score: f32,
+    /// Six keypoints: right eye, left eye (the subject's), nose tip, mouth centre,
+    /// right ear tragion, left ear tragion.
+    pub keypoints: [Point; 6],
+}
+
+impl Face {
+    /// The subject's right eye (image left).
+    pub fn right_eye(&self) -> Point {
+        self.keypoints[0]
+    }
+    /// The subject's left eye (image right).
+    pub fn left_eye(&self) -> Point {
+        self.keypoints[1]
+    }
+    /// Box centre.
+    pub fn center(&self) -> Point {
+        Point::new(self.x + self.w / 2.0, self.y + self.h / 2.0)
+    }
+    fn iou(&self, o: &Face) -> f32 {
+        let x0 = self.x.max(o.x);
+        let y0 = self.y.max(o.y);
+        let x1 = (self.x + self.w).min(o.x + o.w);
+        let y1 = (self.y + self.h).min(o.y + o.h);
+        let inter = (x1 - x0).max(0.0) * (y1 - y0).max(0.0);
+        let union = self.w * self.h + o.w * o.h - inter;
+        if union <= 0.0 {
+            0.0
+        } else {
+            inter / union
+        }
+    }
+}
+
+/// SSD anchors of BlazeFace short range: strides 8 (2 anchors per cell) and 16 (6 per cell),
+/// fixed size, centres at cell centres, normalised to 0..1.
+fn anchors() -> &'static [(f32, f32)] {
+    static A: std::sync::OnceLock<Vec<(f32, f32)>> = std::sync::OnceLock::new();
+    A.get_or_init(|| {
+        let mut v = Vec::with_capacity(896);
+        for (stride, per_cell) in [(8usize, 2usize), (16, 6)] {
+            let n = INPUT / stride;
+            for y in 0..n {
+                for x in 0..n {
+                    for _ in 0..per_cell {
+                        v.push(((x as f32 + 0.5) / n as f32, (y as f32 + 0.5) / n as f32));
+                    }
+                }
+            }
+        }
+        v
+    })
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x.clamp(-100.0, 100.0)).exp())
+}
+
+/// Runs the detector on one 128x128 tile given as RGB bytes; returns faces in tile pixels.
+fn detect_tile(tile: &[u8], threshold: f32) -> Result<Vec<Face>> {
+    let input: Vec<f32> = tile.iter().map(|&v| v as f32 / 127.5 - 1.0).collect();
+    let out = models::face_detector()?.run(input)?;
+    let (reg, cls) = (&out[0], &out[1]);
+    let s = INPUT as f32;
+    let mut faces = Vec::new();
+    for (i, &(ax, ay)) in anchors().iter().enumerate() {
+        let score = sigmoid(cls[i]);
+        if score < threshold {
+            continue;
+        }
+        let r = &reg[i * 16..i * 16 + 16];
+        let cx = r[0] + ax * s;
+        let cy = r[1] + ay * s;
+        let (w, h) = (r[2], r[3]);
+        let mut keypoints = [Point::default(); 6];
+        for (k, kp) in keypoints.iter_mut().enumerate() {
+            *kp = Point::new(r[4 + 2 * k] + ax * s, r[5 + 2 * k] + ay * s);
+        }
+        faces.push(Face {
+            x: cx - w / 2.0,
+            y: cy - h / 2.0,
+            w,
+            h,
+            score,
+            keypoints,
+        });
+    }
+    Ok(faces)
+}
+
+/// Weighted non-maximum suppression (MediaPipe's "weighted" mode): each cluster of boxes
+/// overlapping the best one is replaced by their score-weighted mean.
+fn weighted_nms(mut faces: Vec<Face>) -> Vec<Face> {
+    faces.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut out: Vec<Face> = Vec::new();
+    while !faces.is_empty() {
+        let best = faces[0].clone();
+        let (cluster, rest): (Vec<Face>, Vec<Face>) =
+            faces.into_iter().partition(|f| f.iou(&best) > NMS_IOU);
+        faces = rest;
+        let total: f32 = cluster.iter().map(|f| f.score).sum();
+        let mut m = best.clone();
+        if total > 0.0 {
+            let wavg = |g: &dyn Fn(&Face) -> f32| {
+                cluster.iter().map(|f| g(f) * f.score).sum::<f32>() / total
+            };
+            m.x = wavg(&|f| f.x);
+            m.y = wavg(&|f| f.y);
+            m.w = wavg(&|f| f.w);
+            m.h = wavg(&|f| f.h);
+            for k in 0..6 {
+                m.keypoints[k] =
+                    Point::new(wavg(&|f| f.keypoints[k].x), wavg(&|f| f.keypoints[k].y));
+            }
+        }
+        out.push(m);
+    }
+    out
+}
+
+/// Options for [`detect_faces`].
+#[derive(Debug, Clone, Copy)]
+pub struct DetectOptions {
+    /// Stop descending the pyramid once a face at least this wide (source px) is found.
+    pub enough_face_px: f32,
+    /// Smallest face width (source px) the search must be able to find.
+    pub min_face_px: f32,
+    /// Score threshold.
+    pub threshold: f32,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        DetectOptions {
+            enough_face_px: 0.0,
+            min_face_px: 48.0,
+            threshold: SCORE_THRESHOLD,
+        }
+    }
+}
+
+/// Detects faces in `img`. The image is searched at several scales, coarse to fine: whole
+/// image (also zoomed out, for faces that fill the frame), then overlapping tiles of half the
+/// size, and so on, until a face of `enough_face_px` is found or tiles reach the size at which
+/// `min_face_px` faces are detectable. Faces are returned sorted by width, largest first.
+pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>> {
+    let (w, h) = img.dimensions();
+    let long = w.max(h) as f32;
+    let mut found: Vec<Face> = Vec::new();
+    // tile side in source pixels for each level
+    let mut sides = vec![long * 1.6, long];
+    let mut t = long / 2.0;
+    // a face is reliably detected down to about 1/8 of the tile side
+    while t >= 96.0 && t / 8.0 > opts.min_face_px * 0.9 {
+        sides.push(t);
+        t /= 2.0;
+    }
+    if sides.len() == 2 && long / 2.0 >= 96.0 {
+        sides.push(long / 2.0);
+    }
+    for (level, &side) in sides.iter().enumerate() {
+        let r = INPUT as f32 / side;
+        let sw = ((w as f32 * r).round() as u32).max(1);
+        let sh = ((h as f32 * r).round() as u32).max(1);
+        let small = downscale_to(img, sw, sh)?;
+        let xs = tile_starts(sw);
+        let ys = tile_starts(sh);
+        let mut level_faces = Vec::new();
+        for &ty in &ys {
+            for &tx in &xs {
+                let tile = extract_tile(&small, tx, ty);
+                for f in detect_tile(&tile, opts.threshold)? {
+                    // discard boxes cut by an interior tile border: another tile sees them whole
+                    let margin = 2.0;
+                    let interior_cut = (tx > 0 && f.x < margin)
+                        || (ty > 0 && f.y < margin)
+                        || ((tx as f32 + INPUT as f32) < sw as f32
+                            && f.x + f.w > INPUT as f32 - margin)
+                        || ((ty as f32 + INPUT as f32) < sh as f32
+                            && f.y + f.h > INPUT as f32 - margin);
+                    if interior_cut && (xs.len() > 1 || ys.len() > 1) {
+                        continue;
+                    }
+                    level_faces.push(to_source(&f, tx as f32, ty as f32, 1.0 / r));
+                }
+            }
+        }
+        found.extend(level_faces);
+        found = weighted_nms(found);
+        let biggest = found.iter().map(|f| f.w).fold(0.0, f32::max);
+        // level 0 is the zoomed-out pass: only needed when the plain pass finds nothing
+        if level >= 1 && biggest > 0.0 && biggest >= opts.enough_face_px {
+            break;
+        }
+    }
+    found.sort_by(|a, b| b.w.total_cmp(&a.w));
+    Ok(found)
+}
+
+/// Tile origins covering `len` pixels with 128-px tiles overlapping by at least 25 %.
+fn tile_starts(len: u32) -> Vec<u32> {
+    let t = INPUT as u32;
+    if len <= t {
+        return vec![0];
+    }
+    let n = (len - t).div_ceil(96) + 1;
+    (0..n)
+        .map(|i| ((len - t) as f32 * i as f32 / (n - 1) as f32).round() as u32)
+        .collect()
+}
+
+/// A 128x128 RGB tile at (tx, ty), centred with black padding where the image is smaller.
+fn extract_tile(img: &RgbImage, tx: u32, ty: u32) -> Vec<u8> {
+    let mut tile = vec![0u8; INPUT * INPUT * 3];
+    let (w, h) = img.dimensions();
+    for y in 0..INPUT as u32 {
+        let sy = ty + y;
+        if sy >= h {
+            break;
+        }
+        let row_len = (w.saturating_sub(tx)).min(INPUT as u32) as usize;
+        let src = ((sy * w + tx) * 3) as usize;
+        let dst = (y as usize) * INPUT * 3;
+        tile[dst..dst + row_len * 3].copy_from_slice(&img.as_raw()[src..src + row_len * 3]);
+    }
+    tile
+}
+
+fn to_source(f: &Face, tx: f32, ty: f32, k: f32) -> Face {
+    let mut o = f.clone();
+    o.x = (f.x + tx) * k;
+    o.y = (f.y + ty) * k;
+    o.w = f.w * k;
+    o.h = f.h * k;
+    for (dst, src) in o.keypoints.iter_mut().zip(f.keypoints.iter()) {
+        *dst = Point::new((src.x + tx) * k, (src.y + ty) * k);
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::tests::shared_dir;
+
+    fn load(p: &std::path::Path) -> RgbImage {
+        image::open(p).unwrap().to_rgb8()
+    }
+
+    #[test]
+    fn anchors_count() {
+        assert_eq!(anchors().len(), 896);
+    }
+
+    #[test]
+    fn tiles_cover() {
+        assert_eq!(tile_starts(100), vec![0]);
+        let t = tile_starts(300);
+        assert_eq!(*t.last().unwrap(), 172);
+        for pair in t.windows(2) {
+            assert!(pair[1] - pair[0] <= 96);
+        }
+    }
+
+    #[test]
+    fn no_face_in_flat_image() {
+        let img = RgbImage::from_pixel(640, 480, image::Rgb([200, 200, 200]));
+        assert!(detect_faces(&img, &DetectOptions::default())
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn finds_portrait_faces() {
+        let Some(shared) = shared_dir() else { return };
+        for name in [
+            "obama.jpg",
+            "bush_official_2003.jpg",
+            "obama1.jpg",
+            "obama_small.jpg",
+        ] {
+            let img = load(&shared.join("data/portraits").join(name));
+            let faces = detect_faces(&img, &DetectOptions::default()).unwrap();
+            eprintln!(
+                "{name}: {:?}",
+                faces
+                    .iter()
+                    .map(|f| (f.x as i32, f.y as i32, f.w as i32, f.score))
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(faces.len(), 1, "{name}");
+            let f = &faces[0];
+            assert!(f.right_eye().x < f.left_eye().x, "{name}: eye order");
+        }
+    }
+
+    #[test]
+    fn labelled_detection_set_recall() {
+        let Some(shared) = shared_dir() else { return };
+        let dir = shared.join("data/detection");
+        let labels: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("faces.json")).unwrap())
+                .unwrap();
+        eprintln!(
+            "{}",
+            serde_json::to_string(&labels)
+                .unwrap()
+                .chars()
+                .take(300)
+                .collect::<String>()
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! Small raster helpers: affine sampling, resizing with fast_image_resize, float planes.
+
+use fast_image_resize::{images::Image, images::ImageRef, FilterType, PixelType, ResizeAlg};
+use fast_image_resize::{ResizeOptions, Resizer};
+use image::RgbImage;
+
+use crate::error::{Error, Result};
+
+/// A 2-D point in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Point {
+    /// x (right).
+    pub x: f32,
+    /// y (down).
+    pub y: f32,
+}
+
+impl Point {
+    /// New point.
+    pub const fn new(x: f32, y: f32) -> Point {
+        Point { x, y }
+    }
+    /// Distance to another point.
+    pub fn dist(self, o: Point) -> f32 {
+        ((self.x - o.x).powi(2) + (self.y - o.y).powi(2)).sqrt()
+    }
+    /// Midpoint.
+    pub fn mid(self, o: Point) -> Point {
+        Point::new((self.x + o.x) / 2.0, (self.y + o.y) / 2.0)
+    }
+}
+
+/// An affine map `src = A * dst + t` from destination pixel centres to source coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Affine {
+    /// Row-major 2x3 matrix [a, b, c, d, e, f]: x = a u + b v + c, y = d u + e v + f.
+    pub m: [f32; 6],
+}
+
+impl Affine {
+    /// Maps a destination point to the source.
+    pub fn apply(&self, p: Point) -> Point {
+        let [a, b, c, d, e, f] = self.m;
+        Point::new(a * p.x + b * p.y + c, d * p.x + e * p.y + f)
+    }
+
+    /// The inverse map.
+    pub fn inverse(&self) -> Affine {
+        let [a, b, c, d, e, f] = self.m;
+        let det = a * e - b * d;
+        let (ia, ib, id, ie) = (e / det, -b / det, -d / det, a / det);
+        Affine {
+            m: [ia, ib, -(ia * c + ib * f), id, ie, -(id * c + ie * f)],
+        }
+    }
+
+    /// A map for a destination of `dst_size` that shows the square/rectangle centred at
+    /// `center` of `size` source pixels, rotated by `angle` radians (positive = clockwise in
+    /// image coordinates, i.e. the sampled content is rotated counter-clockwise).
+    pub fn rect(center: Point, size: (f32, f32), angle: f32, dst_size: (u32, u32)) -> Affine {
+        let sx = size.0 / dst_size.0 as f32;
+        let sy = size.1 / dst_size.1 as f32;
+        let (s, c) = angle.sin_cos();
+        let hw = dst_size.0 as f32 / 2.0;
+        let hh = dst_size.1 as f32 / 2.0;
+        // src = center + R * (S * (dst - half))
+        let a = c * sx;
+        let b = -s * sy;
+        let d = s * sx;
+        let e = c * sy;
+        Affine {
+            m: [
+                a,
+                b,
+                center.x - a * hw - b * hh,
+                d,
+                e,
+                center.y - d * hw - e * hh,
+            ],
+        }
+    }
+}
+
+/// Samples `src` through `map` into a `w` x `h` f32 RGB buffer (values 0..255), bilinear,
+/// clamping to the edge. When the map shrinks by more than 1.5x, it averages `ss` x `ss`
+/// sub-samples per pixel to avoid aliasing.
+pub fn warp_rgb_f32(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Vec<f32> {
+    let [a, b, _, d, e, _] = map.m;
+    let scale = (a * a + d * d).sqrt().max((b * b + e * e).sqrt());
+    let ss = (scale.ceil() as usize).clamp(1, 4);
+    let inv = 1.0 / (ss * ss) as f32;
+    let mut out = vec![0f32; (w * h * 3) as usize];
+    for v in 0..h {
+        for u in 0..w {
+            let mut acc = [0f32; 3];
+            for j in 0..ss {
+                for i in 0..ss {
+                    let p = map.apply(Point::new(
+                        u as f32 + (i as f32 + 0.5) / ss as f32,
+                        v as f32 + (j as f32 + 0.5) / ss as f32,
+                    ));
+                    let px = bilinear_rgb(src, p.x - 0.5, p.y - 0.5);
+                    acc[0] += px[0];
+                    acc[1] += px[1];
+                    acc[2] += px[2];
+                }
+            }
+            let o = ((v * w + u) * 3) as usize;
+            out[o] = acc[0] * inv;
+            out[o + 1] = acc[1] * inv;
+            out[o + 2] = acc[2] * inv;
+        }
+    }
+    out
+}
+
+/// Bilinear sample of an RGB image at continuous pixel coordinates (pixel centres at integers),
+/// clamped to the edge.
+pub fn bilinear_rgb(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
+    let (w, h) = (img.width() as i64, img.height() as i64);
+    let x = x.clamp(0.0, (w - 1) as f32);
+    let y = y.clamp(0.0, (h - 1) as f32);
+    let x0 = x.floor() as i64;
+    let y0 = y.floor() as i64;
+    let x1 = (x0 + 1).min(w - 1);
+    let y1 = (y0 + 1).min(h - 1);
+    let fx = x - x0 as f32;
+    let fy = y - y0 as f32;
+    let raw = img.as_raw();
+    let at = |xx: i64, yy: i64, c: usize| raw[((yy * w + xx) * 3) as usize + c] as f32;
+    let mut out = [0f32; 3];
+    for (c, o) in out.iter_mut().enumerate() {
+        let top = at(x0, y0, c) * (1.0 - fx) + at(x1, y0, c) * fx;
+        let bot = at(x0, y1, c) * (1.0 - fx) + at(x1, y1, c) * fx;
+        *o = top * (1.0 - fy) + bot * fy;
+    }
+    out
+}
+
+/// A single-channel f32 image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plane {
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// Row-major values.
+    pub data: Vec<f32>,
+}
+
+impl Plane {
+    /// A plane filled with `v`.
+    pub fn filled(width: u32, height: u32, v: f32) -> Plane {
+        Plane {
+            width,
+            height,
+            data: vec![v; (width * height) as usize],
+        }
+    }
+
+    /// Value at integer coordinates.
+    #[inline]
+    pub fn at(&self, x: u32, y: u32) -> f32 {
+        self.data[(y * self.width + x) as usize]
+    }
+
+    /// Bilinear sample at continuous coordinates (pixel centres at integers), clamped.
+    pub fn sample(&self, x: f32, y: f32) -> f32 {
+        let (w, h) = (self.width as i64, self.height as i64);
+        let x = x.clamp(0.0, (w - 1) as f32);
+        let y = y.clamp(0.0, (h - 1) as f32);
+        let x0 = x.floor() as i64;
+        let y0 = y.floor() as i64;
+        let x1 = (x0 + 1).min(w - 1);
+        let y1 = (y0 + 1).min(h - 1);
+        let fx = x - x0 as f32;
+        let fy = y - y0 as f32;
+        let at = |xx: i64, yy: i64| self.data[(yy * w + xx) as usize];
+        let top = at(x0, y0) * (1.0 - fx) + at(x1, y0) * fx;
+        let bot = at(x0, y1) * (1.0 - fx) + at(x1, y1) * fx;
+        top * (1.0 - fy) + bot * fy
+    }
+
+    /// Resamples through an affine map (destination -> this plane), bilinear.
+    pub fn warp(&self, map: &Affine, w: u32, h: u32) -> Plane {
+        let mut data = Vec::with_capacity((w * h) as usize);
+        for v in 0..h {
+            for u in 0..w {
+                let p = map.apply(Point::new(u as f32 + 0.5, v as f32 + 0.5));
+                data.push(self.sample(p.x - 0.5, p.y - 0.5));
+            }
+        }
+        Plane {
+            width: w,
+            height: h,
+            data,
+        }
+    }
+
+    /// Resizes with fast_image_resize (bilinear for upsampling masks, box-filtered for
+    /// downsampling).
+    pub fn resize(&self, w: u32, h: u32) -> Result<Plane> {
+        let src = ImageRef::from_pixels(self.width, self.height, bytemuck_f32(&self.data))
+            .map_err(|e| Error::Internal(format!("resize source: {e}")))?;
+        let mut dst = Image::new(w, h, PixelType::F32);
+        let filter = if w < self.width {
+            FilterType::Box
+        } else {
+            FilterType::Bilinear
+        };
+        Resizer::new()
+            .resize(
+                &src,
+                &mut dst,
+                &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter)),
+            )
+            .map_err(|e| Error::Internal(format!("resize: {e}")))?;
+        let data = dst
+            .buffer()
+            .chunks_exact(4)
+            .map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        Ok(Plane {
+            width: w,
+            height: h,
+            data,
+        })
+    }
+}
+
+fn bytemuck_f32(data: &[f32]) -> &[fast_image_resize::pixels::F32] {
+    // SAFETY: `pixels::F32` is a `#[repr(C)]` newtype around `f32` (same size and alignment).
+    unsafe { std::slice::from_raw_parts(data.as_ptr().cast(), data.len()) }
+}
+
+/// Resizes the rectangle `crop` (left, top, width, height in source pixels, may be
+/// fractional, must lie inside the image) of `src` to exactly `w` x `h` with a Lanczos3
+/// convolution (SIMD). This is the one resampling step of the output's colour pixels.
+pub fn resize_rgb(src: &RgbImage, crop: (f64, f64, f64, f64), w: u32, h: u32) -> Result<RgbImage> {
+    let view = ImageRef::new(src.width(), src.height(), src.as_raw(), PixelType::U8x3)
+        .map_err(|e| Error::Internal(format!("resize source: {e}")))?;
+    let mut dst = Image::new(w, h, PixelType::U8x3);
+    let opts = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .crop(crop.0, crop.1, crop.2, crop.3);
+    Resizer::new()
+        .resize(&view, &mut dst, &opts)
+        .map_err(|e| Error::Internal(format!("resize: {e}")))?;
+    RgbImage::from_raw(w, h, dst.into_vec())
+        .ok_or_else(|| Error::Internal("resize produced a short buffer".into()))
+}
+
+/// Resizes the whole image to fit inside `max_side` (keeping the aspect) with a box filter.
+/// Returns the image unchanged if it already fits.
+pub fn downscale_to(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage> {
+    let view = ImageRef::new(src.width(), src.height(), src.as_raw(), PixelType::U8x3)
+        .map_err(|e| Error::Internal(format!("resize source: {e}")))?;
+    let mut dst = Image::new(w.max(1), h.max(1), PixelType::U8x3);
+    let alg = if w < src.width() {
+        ResizeAlg::Convolution(FilterType::Box)
+    } else {
+        ResizeAlg::Convolution(FilterType::Bilinear)
+    };
+    Resizer::new()
+        .resize(&view, &mut dst, &ResizeOptions::new().resize_alg(alg))
+        .map_err(|e| Error::Internal(format!("resize: {e}")))?;
+    RgbImage::from_raw(w.max(1), h.max(1), dst.into_vec())
+        .ok_or_else(|| Error::Internal("resize produced a short buffer".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn affine_rect_maps_centre_and_inverts() {
+        let m = Affine::rect(Point::new(100.0, 50.0), (64.0, 64.0), 0.3, (128, 128));
+        let c = m.apply(Point::new(64.0, 64.0));
+        assert!((c.x - 100.0).abs() < 1e-3 && (c.y - 50.0).abs() < 1e-3);
+        let p = Point::new(10.0, 20.0);
+        let back = m.inverse().apply(m.apply(p));
+        assert!(back.dist(p) < 1e-3);
+        // corner distance is half the diagonal of the source rect
+        let corner = m.apply(Point::new(0.0, 0.0));
+        assert!((corner.dist(Point::new(100.0, 50.0)) - 32.0 * 2f32.sqrt()).abs() < 1e-2);
+    }
+
+    #[test]
+    fn plane_resize_keeps_constant() {
+        let p = Plane::filled(10, 7, 0.25);
+        let r = p.resize(33, 21).unwrap();
+        assert!(r.data.iter().all(|v| (v - 0.25).abs() < 1e-5));
+        let r = p.resize(3, 2).unwrap();
+        assert!(r.data.iter().all(|v| (v - 0.25).abs() < 1e-5));
+    }
+
+    #[test]
+    fn resize_rgb_exact_size() {
+        let img = RgbImage::from_fn(100, 80, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let out = resize_rgb(&img, (10.0, 5.0, 50.0, 60.0), 25, 30).unwrap();
+        assert_eq!(out.dimensions(), (25, 30));
+        let px = out.get_pixel(0, 0);
+        assert!((px[0] as i32 - 11).abs() <= 2 && (px[1] as i32 - 6).abs() <= 2);
+    }
+}
