@@ -7,7 +7,9 @@
 
 pub mod detect;
 pub mod error;
+pub mod geometry;
 pub mod landmarks;
+pub mod matte;
 pub mod models;
 pub mod raster;
 pub mod spec;
