@@ -12,6 +12,7 @@ pub mod landmarks;
 pub mod matte;
 pub mod models;
 pub mod raster;
+pub mod report;
 pub mod spec;
 
 pub use error::{Error, Result};

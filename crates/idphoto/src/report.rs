@@ -1,0 +1,311 @@
+//! The compliance report: every rule of a spec with the value measured on the image, its
+//! limits, a status, and a message in Chinese and English that tells a person what to do.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the report's JSON schema. Bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Outcome of one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The rule holds.
+    Pass,
+    /// The rule does not hold: the photo would be rejected.
+    Fail,
+    /// The rule does not hold, but the spec lets a higher-precedence rule win (for example GA
+    /// 461: the eye line wins over the hair-top margin, and tall hair may be cropped).
+    Waived,
+    /// Advisory: worth a look, not a reason for rejection by itself.
+    Warn,
+}
+
+/// One rule's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleResult {
+    /// Stable code, e.g. `geometry.face_width`, `file.kb_window`, `pose.roll`.
+    pub code: String,
+    /// Outcome.
+    pub status: Status,
+    /// Measured value, if the rule measures one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// Lower limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Upper limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Unit of value, min and max (`px`, `kb`, `dpi`, `deg`, ...).
+    pub unit: String,
+    /// What to do, in Chinese.
+    pub message_zh: String,
+    /// What to do, in English.
+    pub message_en: String,
+}
+
+impl RuleResult {
+    /// A rule measured against a range.
+    pub fn range(
+        code: &str,
+        value: f64,
+        min: Option<f64>,
+        max: Option<f64>,
+        unit: &str,
+    ) -> RuleResult {
+        let ok = min.is_none_or(|m| value >= m - 1e-9) && max.is_none_or(|m| value <= m + 1e-9);
+        let (zh, en) = message(code, ok, value, min, max);
+        RuleResult {
+            code: code.to_string(),
+            status: if ok { Status::Pass } else { Status::Fail },
+            value: Some(round2(value)),
+            min: min.filter(|v| v.is_finite()).map(round2),
+            max: max.filter(|v| v.is_finite()).map(round2),
+            unit: unit.to_string(),
+            message_zh: zh,
+            message_en: en,
+        }
+    }
+
+    /// A yes/no rule.
+    pub fn flag(code: &str, ok: bool, zh: &str, en: &str) -> RuleResult {
+        RuleResult {
+            code: code.to_string(),
+            status: if ok { Status::Pass } else { Status::Fail },
+            value: None,
+            min: None,
+            max: None,
+            unit: String::new(),
+            message_zh: if ok { "符合要求".into() } else { zh.into() },
+            message_en: if ok { "OK".into() } else { en.into() },
+        }
+    }
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// A note that is not a rule (for example "the face was upscaled by 1.12x").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    /// Stable code.
+    pub code: String,
+    /// Chinese text.
+    pub message_zh: String,
+    /// English text.
+    pub message_en: String,
+}
+
+impl Notice {
+    /// New notice.
+    pub fn new(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Notice {
+        Notice {
+            code: code.into(),
+            message_zh: zh.into(),
+            message_en: en.into(),
+        }
+    }
+}
+
+/// The full report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Spec id the image was checked against.
+    pub spec_id: String,
+    /// True when no rule has status `fail`.
+    pub passed: bool,
+    /// Every rule.
+    pub rules: Vec<RuleResult>,
+    /// Notices.
+    pub notices: Vec<Notice>,
+}
+
+impl Report {
+    /// Builds a report and computes `passed`.
+    pub fn new(spec_id: &str, rules: Vec<RuleResult>, notices: Vec<Notice>) -> Report {
+        let passed = rules.iter().all(|r| r.status != Status::Fail);
+        Report {
+            schema_version: SCHEMA_VERSION,
+            spec_id: spec_id.into(),
+            passed,
+            rules,
+            notices,
+        }
+    }
+
+    /// The failing rules.
+    pub fn failures(&self) -> impl Iterator<Item = &RuleResult> {
+        self.rules.iter().filter(|r| r.status == Status::Fail)
+    }
+
+    /// A rule by code.
+    pub fn rule(&self, code: &str) -> Option<&RuleResult> {
+        self.rules.iter().find(|r| r.code == code)
+    }
+
+    /// JSON text of the report.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// A plain-text table for terminals.
+    pub fn to_table(&self) -> String {
+        let mut s = format!(
+            "spec {}: {}\n",
+            self.spec_id,
+            if self.passed { "PASS" } else { "FAIL" }
+        );
+        for r in &self.rules {
+            let v = r.value.map(|v| format!("{v}")).unwrap_or_default();
+            let lim = match (r.min, r.max) {
+                (Some(a), Some(b)) => format!("[{a}, {b}]"),
+                (Some(a), None) => format!(">= {a}"),
+                (None, Some(b)) => format!("<= {b}"),
+                (None, None) => String::new(),
+            };
+            let st = match r.status {
+                Status::Pass => "pass",
+                Status::Fail => "FAIL",
+                Status::Waived => "waived",
+                Status::Warn => "warn",
+            };
+            s.push_str(&format!(
+                "  {st:<6} {:<28} {v:>9} {:<4} {lim:<18} {}\n",
+                r.code,
+                r.unit,
+                if r.status == Status::Pass {
+                    ""
+                } else {
+                    &r.message_en
+                }
+            ));
+        }
+        for n in &self.notices {
+            s.push_str(&format!("  note   {:<28} {}\n", n.code, n.message_en));
+        }
+        s
+    }
+}
+
+/// Message for a range rule: what is wrong and what to do.
+fn message(code: &str, ok: bool, v: f64, min: Option<f64>, max: Option<f64>) -> (String, String) {
+    if ok {
+        return ("符合要求".into(), "OK".into());
+    }
+    let low = min.is_some_and(|m| v < m);
+    let (zh, en): (&str, &str) = match (code, low) {
+        ("geometry.head_height", true) => (
+            "头部太小: 请靠近镜头或重新裁剪",
+            "Head too small: move closer or crop tighter",
+        ),
+        ("geometry.head_height", false) => (
+            "头部太大: 请离镜头远一些或重新裁剪",
+            "Head too large: step back or crop wider",
+        ),
+        ("geometry.face_width", true) => (
+            "脸部太窄: 请靠近镜头或重新裁剪",
+            "Face too narrow in the frame: move closer or crop tighter",
+        ),
+        ("geometry.face_width", false) => (
+            "脸部太宽: 请离镜头远一些或重新裁剪",
+            "Face too wide in the frame: step back or crop wider",
+        ),
+        ("geometry.crown_margin", true) => (
+            "头顶离上边缘太近: 请下移人像",
+            "Top of the head too close to the top edge: move the head down",
+        ),
+        ("geometry.crown_margin", false) => (
+            "头顶上方留白太多: 请上移人像",
+            "Too much space above the head: move the head up",
+        ),
+        ("geometry.chin_margin", true) => ("下巴离下边缘太近", "Chin too close to the bottom edge"),
+        ("geometry.chin_margin", false) => ("下巴下方留白太多", "Too much space below the chin"),
+        ("geometry.eye_line_from_top", true) | ("geometry.eye_line_from_bottom", false) => (
+            "眼睛位置太高: 请下移人像",
+            "Eyes too high in the frame: move the head down",
+        ),
+        ("geometry.eye_line_from_top", false) | ("geometry.eye_line_from_bottom", true) => (
+            "眼睛位置太低: 请上移人像",
+            "Eyes too low in the frame: move the head up",
+        ),
+        ("geometry.eye_mid_x", true) => ("人像偏左: 请水平居中", "Face left of centre: centre it"),
+        ("geometry.eye_mid_x", false) => {
+            ("人像偏右: 请水平居中", "Face right of centre: centre it")
+        }
+        ("geometry.inter_eye", true) => (
+            "两眼间距太小: 请靠近镜头",
+            "Eyes too close together in the frame: move closer",
+        ),
+        ("geometry.inter_eye", false) => (
+            "两眼间距太大: 请离镜头远一些",
+            "Eyes too far apart in the frame: step back",
+        ),
+        ("file.width", _) | ("file.height", _) => (
+            "像素尺寸不符合要求: 请按规格重新输出",
+            "Pixel size does not match the spec: export again at the spec's size",
+        ),
+        ("file.dpi", _) => (
+            "分辨率(DPI)不符合要求: 请按规格重新输出",
+            "DPI does not match the spec: export again with the spec's DPI",
+        ),
+        ("file.kb_window", true) => (
+            "文件太小: 请提高 JPEG 质量",
+            "File too small: raise the JPEG quality",
+        ),
+        ("file.kb_window", false) => (
+            "文件太大: 请降低 JPEG 质量",
+            "File too large: lower the JPEG quality",
+        ),
+        ("pose.roll", _) => (
+            "头部倾斜: 请保持头部端正, 双眼水平",
+            "Head tilted: hold the head straight with the eyes level",
+        ),
+        ("pose.yaw", _) => (
+            "脸部没有正对镜头: 请正视镜头",
+            "Face turned sideways: look straight at the camera",
+        ),
+        ("background.color", _) => (
+            "背景颜色不符合要求: 请更换为规定底色",
+            "Background colour differs from the spec: replace the background",
+        ),
+        ("face.source_resolution", _) => (
+            "原图人脸分辨率太低: 请使用更清晰的照片或靠近镜头",
+            "Face resolution in the original too low: use a sharper photo or move closer",
+        ),
+        _ => ("不符合要求", "Out of range"),
+    };
+    let range = match (min, max) {
+        (Some(a), Some(b)) if a.is_finite() && b.is_finite() => format!("{a:.1}-{b:.1}"),
+        (Some(a), _) if a.is_finite() => format!(">= {a:.1}"),
+        (_, Some(b)) if b.is_finite() => format!("<= {b:.1}"),
+        _ => String::new(),
+    };
+    (
+        format!("{zh} (测量值 {v:.1}, 要求 {range})"),
+        format!("{en} (measured {v:.1}, required {range})"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_rule_pass_and_fail() {
+        let r = RuleResult::range("geometry.face_width", 207.0, Some(193.0), Some(221.0), "px");
+        assert_eq!(r.status, Status::Pass);
+        let r = RuleResult::range("geometry.face_width", 150.0, Some(193.0), Some(221.0), "px");
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.message_en.contains("narrow") && r.message_zh.contains("窄"));
+        let rep = Report::new("x", vec![r], vec![]);
+        assert!(!rep.passed);
+        assert_eq!(rep.failures().count(), 1);
+        let json = rep.to_json();
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, rep);
+    }
+}
