@@ -14,10 +14,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 pub mod presets;
+#[cfg(test)]
+mod tests;
 mod validate;
 
 /// Names of a spec in Chinese and English.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Names {
     /// Chinese name, e.g. "居民身份证".
     pub zh: String,
@@ -27,6 +30,7 @@ pub struct Names {
 
 /// Physical print size in millimetres.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SizeMm {
     /// Width in mm.
     pub width: f64,
@@ -37,6 +41,7 @@ pub struct SizeMm {
 /// Pixel size of the output. `width`/`height` is what `make` produces by default; `range`, if
 /// present, is what the authority accepts (`check` tests against the range).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Pixels {
     /// Default output width in pixels.
     pub width: u32,
@@ -49,6 +54,7 @@ pub struct Pixels {
 
 /// A range of accepted pixel sizes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PixelRange {
     /// Minimum width.
     pub min_width: u32,
@@ -73,6 +79,7 @@ pub enum Format {
 
 /// File size window in KB (1 KB = 1024 bytes). Either bound may be absent.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KbWindow {
     /// Smallest accepted size in KB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,6 +91,7 @@ pub struct KbWindow {
 
 /// An sRGB colour with a name. Serialised as `{"name": "white", "hex": "#FFFFFF"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NamedColor {
     /// Name used on the command line and in the API ("white", "blue", "light-grey"...).
     pub name: String,
@@ -113,6 +121,7 @@ pub fn parse_hex(s: &str) -> Option<[u8; 3]> {
 
 /// Background colours the spec allows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Background {
     /// Name of the default colour; must be one of `allowed`.
     pub default: String,
@@ -154,6 +163,7 @@ pub enum Unit {
 
 /// A closed range with a unit. A missing bound means unbounded on that side.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limit {
     /// Lower bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -320,8 +330,9 @@ impl Geometry {
     }
 }
 
-/// Pose limits in degrees (absolute values).
+/// Pose limits in degrees (absolute values). Missing fields take the ISO defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Pose {
     /// Maximum |yaw|.
     pub max_yaw: f64,
@@ -357,6 +368,7 @@ pub enum Glasses {
 
 /// Non-geometric policy flags.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Glasses policy.
     #[serde(default)]
@@ -382,6 +394,7 @@ pub enum Grade {
 
 /// Where a spec's numbers come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Source {
     /// Verification grade.
     pub grade: Grade,
@@ -482,27 +495,127 @@ impl Spec {
     }
 }
 
-/// Turns a serde error into [`Error::InvalidSpec`], naming the field where possible.
+/// Turns a serde error into [`Error::InvalidSpec`], naming the field by its JSON path
+/// (`pixels.width`, `geometry.face_width.min`, `background.allowed[0].hex`).
 fn json_error(json: &str, e: &serde_json::Error) -> Error {
     let msg = e.to_string();
-    // serde reports "missing field `x`" / "unknown field `x`" / "invalid type ... at line"
-    let field = msg
-        .split('`')
-        .nth(1)
-        .map(str::to_string)
-        .unwrap_or_else(|| locate(json, e.line(), e.column()));
+    let offset = byte_offset(json, e.line(), e.column());
+    // serde names the field itself for "missing field `x`" and "unknown field `x`"; the path
+    // of the object that holds it comes from the error position.
+    let quoted = msg.split('`').nth(1).map(str::to_string);
+    let field = if msg.starts_with("missing field") || msg.starts_with("unknown field") {
+        let name = quoted.unwrap_or_default();
+        // For a missing field serde stops after the closing `}`: step back inside the object.
+        let before = json[..offset].trim_end();
+        let at = if msg.starts_with("missing field") && before.ends_with('}') {
+            before.len() - 1
+        } else {
+            offset
+        };
+        join_path(&json_path(json, at, false), &name)
+    } else {
+        json_path(json, offset, true)
+    };
+    let field = if field.is_empty() {
+        "(document)".to_string()
+    } else {
+        field
+    };
     Error::InvalidSpec { field, reason: msg }
 }
 
-/// Best-effort name of the JSON key nearest before `line:column`.
-fn locate(json: &str, line: usize, column: usize) -> String {
-    let Some(text) = json.lines().nth(line.saturating_sub(1)) else {
-        return "(document)".into();
-    };
-    let upto = &text[..column.min(text.len())];
-    upto.rsplit('"')
-        .nth(2)
-        .filter(|k| !k.is_empty())
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("line {line} column {column}"))
+/// Byte offset of serde_json's 1-based `line`/`column` (column counts bytes; 0 means "at the
+/// newline that ends the previous line").
+fn byte_offset(json: &str, line: usize, column: usize) -> usize {
+    if line == 0 {
+        return 0;
+    }
+    let mut start = 0;
+    for _ in 1..line {
+        match json[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return json.len(),
+        }
+    }
+    let mut off = (start + column).min(json.len());
+    while !json.is_char_boundary(off) {
+        off -= 1;
+    }
+    off
+}
+
+fn join_path(parent: &str, name: &str) -> String {
+    match (parent.is_empty(), name.is_empty()) {
+        (_, true) => parent.to_string(),
+        (true, false) => name.to_string(),
+        (false, false) => format!("{parent}.{name}"),
+    }
+}
+
+/// JSON path of the value being read at byte `offset`, found by scanning the text before it.
+/// With `with_key == false`, the key most recently read in the innermost object is left out
+/// (that is, the path of the innermost container).
+fn json_path(json: &str, offset: usize, with_key: bool) -> String {
+    enum Frame {
+        Object { key: Option<String>, want_key: bool },
+        Array { index: usize },
+    }
+    let bytes = &json.as_bytes()[..offset.min(json.len())];
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' => stack.push(Frame::Object {
+                key: None,
+                want_key: true,
+            }),
+            b'[' => stack.push(Frame::Array { index: 0 }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Object { want_key, .. }) => *want_key = true,
+                Some(Frame::Array { index }) => *index += 1,
+                None => {}
+            },
+            b':' => {
+                if let Some(Frame::Object { want_key, .. }) = stack.last_mut() {
+                    *want_key = false;
+                }
+            }
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                if let Some(Frame::Object { key, want_key }) = stack.last_mut() {
+                    if *want_key {
+                        let end = i.min(bytes.len());
+                        *key = Some(String::from_utf8_lossy(&bytes[start..end]).into_owned());
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut path = String::new();
+    let last = stack.len().saturating_sub(1);
+    for (n, frame) in stack.iter().enumerate() {
+        match frame {
+            Frame::Object { key: Some(k), .. } if with_key || n != last => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+            }
+            Frame::Array { index } => path.push_str(&format!("[{index}]")),
+            _ => {}
+        }
+    }
+    path
 }
