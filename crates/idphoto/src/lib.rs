@@ -5,6 +5,8 @@
 
 #![warn(missing_docs)]
 
+pub mod decode;
+pub mod encode;
 pub mod error;
 pub mod spec;
 

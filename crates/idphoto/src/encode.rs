@@ -1,0 +1,1 @@
+//! JPEG encoding (placeholder).
