@@ -314,11 +314,7 @@ fn decode_inner(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     };
 
     if orientation != 1 {
-        if let Some(o) = image::metadata::Orientation::from_exif(orientation) {
-            let mut d = DynamicImage::ImageRgb8(rgb);
-            d.apply_orientation(o);
-            rgb = d.into_rgb8();
-        }
+        rgb = apply_orientation(&rgb, orientation);
     }
 
     Ok(Decoded {
@@ -363,6 +359,44 @@ fn check_jpeg_complete(bytes: &[u8]) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Apply EXIF orientation `o` (1..=8) to an RGB image. Same result as image's
+/// `DynamicImage::apply_orientation`, but tiled so that the 90-degree cases stay cache-friendly
+/// (image's version takes ~120 ms on 12 MP, this one a fraction of that).
+fn apply_orientation(src: &RgbImage, o: u8) -> RgbImage {
+    let (w, h) = (src.width() as usize, src.height() as usize);
+    if w == 0 || h == 0 || !(2..=8).contains(&o) {
+        return src.clone();
+    }
+    let (wi, hi) = (w as isize, h as isize);
+    // Source pixel index of destination (dx, dy) = origin + dx * ax + dy * ay.
+    let (origin, ax, ay): (isize, isize, isize) = match o {
+        2 => (wi - 1, -1, wi),
+        3 => ((hi - 1) * wi + wi - 1, -1, -wi),
+        4 => ((hi - 1) * wi, 1, -wi),
+        5 => (0, wi, 1),
+        6 => ((hi - 1) * wi, -wi, 1),
+        7 => ((hi - 1) * wi + wi - 1, -wi, -1),
+        _ => (wi - 1, wi, -1), // 8
+    };
+    let (dw, dh) = if o >= 5 { (h, w) } else { (w, h) };
+    let s = src.as_raw();
+    let mut out = vec![0u8; w * h * 3];
+    const TILE: usize = 64;
+    for ty in (0..dh).step_by(TILE) {
+        for tx in (0..dw).step_by(TILE) {
+            for dy in ty..(ty + TILE).min(dh) {
+                let row_origin = origin + dy as isize * ay;
+                let drow = &mut out[dy * dw * 3..(dy + 1) * dw * 3];
+                for dx in tx..(tx + TILE).min(dw) {
+                    let si = (row_origin + dx as isize * ax) as usize * 3;
+                    drow[dx * 3..dx * 3 + 3].copy_from_slice(&s[si..si + 3]);
+                }
+            }
+        }
+    }
+    RgbImage::from_raw(dw as u32, dh as u32, out).expect("buffer size matches dimensions")
 }
 
 /// Composite RGBA onto white: `c * a + 255 * (1 - a)` in 8-bit sRGB values.
@@ -1021,6 +1055,22 @@ mod tests {
             "timing: decode phone12mp_exif6.jpg (12 MP, orientation 6): best of 3 {best:.1} ms \
              (release only meaningful); inspect {inspect_ms:.2} ms"
         );
+    }
+
+    #[test]
+    fn orientation_matches_image_crate() {
+        let img = test_image(7, 4);
+        for o in 1..=8u8 {
+            let mut d = DynamicImage::ImageRgb8(img.clone());
+            d.apply_orientation(image::metadata::Orientation::from_exif(o).unwrap());
+            assert_eq!(apply_orientation(&img, o), d.into_rgb8(), "orientation {o}");
+        }
+        let big = test_image(130, 70);
+        for o in 1..=8u8 {
+            let mut d = DynamicImage::ImageRgb8(big.clone());
+            d.apply_orientation(image::metadata::Orientation::from_exif(o).unwrap());
+            assert_eq!(apply_orientation(&big, o), d.into_rgb8(), "orientation {o}");
+        }
     }
 
     #[test]
