@@ -149,8 +149,7 @@ fn describe_unsupported(bytes: &[u8]) -> String {
         "ICO"
     } else if bytes.starts_with(&[0xFF, 0x0A]) || bytes.starts_with(b"\0\0\0\x0cJXL ") {
         "JPEG XL"
-    } else if bytes.starts_with(b"\0\0\0\x0cjP  ") || bytes.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
-    {
+    } else if bytes.starts_with(b"\0\0\0\x0cjP  ") || bytes.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]) {
         "JPEG 2000"
     } else if bytes.starts_with(b"8BPS") {
         "PSD"
@@ -424,8 +423,7 @@ fn apply_icc(profile: &ColorProfile, pixels: &mut [u8], bpp: usize, is_grey: boo
                 return IccStatus::Unsupported("grey ICC profile on a colour image".into());
             }
             // Build a 256-entry lookup table grey -> sRGB grey (R=G=B for a neutral axis).
-            let t = match profile.create_transform_8bit(Layout::Gray, &srgb, Layout::Rgb, options)
-            {
+            let t = match profile.create_transform_8bit(Layout::Gray, &srgb, Layout::Rgb, options) {
                 Ok(t) => t,
                 Err(e) => return IccStatus::Unsupported(format!("grey profile: {e:?}")),
             };
@@ -457,7 +455,9 @@ fn apply_icc(profile: &ColorProfile, pixels: &mut [u8], bpp: usize, is_grey: boo
             match is_srgb_equivalent(profile) {
                 Some(true) => return IccStatus::Srgb,
                 Some(false) => {}
-                None => return IccStatus::Unsupported("RGB profile: probe transform failed".into()),
+                None => {
+                    return IccStatus::Unsupported("RGB profile: probe transform failed".into())
+                }
             }
             const CHUNK_PIXELS: usize = 16 * 1024;
             let mut scratch = vec![0u8; CHUNK_PIXELS * bpp];
@@ -700,15 +700,18 @@ fn parse_jpeg(b: &[u8]) -> JpegMeta<'_> {
         let seg = &b[i + 2..i + len];
         match marker {
             0xE0 if meta.jfif.is_none() && seg.len() >= 12 && seg.starts_with(b"JFIF\0") => {
-                meta.jfif = Some((seg[7], be16(seg, 8).unwrap_or(0), be16(seg, 10).unwrap_or(0)));
+                meta.jfif = Some((
+                    seg[7],
+                    be16(seg, 8).unwrap_or(0),
+                    be16(seg, 10).unwrap_or(0),
+                ));
             }
             0xE1 if meta.exif.is_none() && seg.starts_with(b"Exif\0\0") => {
                 meta.exif = Some(&seg[6..]);
             }
-            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
-                if meta.progressive.is_none() {
-                    meta.progressive = Some(matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE));
-                }
+            // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC); the first one counts.
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) && meta.progressive.is_none() => {
+                meta.progressive = Some(matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE));
             }
             0xDA => {
                 meta.first_sos = Some(i - 2);
@@ -900,7 +903,7 @@ mod tests {
                 img.as_raw().as_bytes(),
                 img.width(),
                 img.height(),
-                P::COLOR_TYPE.into(),
+                P::COLOR_TYPE,
             )
             .unwrap();
         out
@@ -979,7 +982,10 @@ mod tests {
         let d = decode(&read(&dir, "orientation/hopper_16bit_qtables.jpg"), &l).unwrap();
         assert_eq!(d.image.dimensions(), (128, 128));
         let d = decode(&read(&dir, "orientation/hopper.png"), &l).unwrap();
-        assert_eq!((d.format, d.image.dimensions()), (SourceFormat::Png, (128, 128)));
+        assert_eq!(
+            (d.format, d.image.dimensions()),
+            (SourceFormat::Png, (128, 128))
+        );
         // RGBA portrait (fully opaque): flattened to RGB, colours kept.
         let bytes = read(&dir, "portraits/32bit.png");
         let d = decode(&bytes, &l).unwrap();
@@ -1011,7 +1017,10 @@ mod tests {
     fn inspect_real_files() {
         let Some(dir) = shared_data() else { return };
         let i = inspect(&read(&dir, "orientation/hopper.jpg")).unwrap();
-        assert_eq!((i.format, i.width, i.height), (SourceFormat::Jpeg, 128, 128));
+        assert_eq!(
+            (i.format, i.width, i.height),
+            (SourceFormat::Jpeg, 128, 128)
+        );
         assert_eq!((i.channels, i.bits_per_channel), (3, 8));
         assert_eq!(i.progressive, Some(false));
         let d = i.density.unwrap();
@@ -1019,7 +1028,10 @@ mod tests {
         // JFIF says aspect ratio only; EXIF says 72 dpi.
         let i = inspect(&read(&dir, "orientation/exif-72dpi-int.jpg")).unwrap();
         let d = i.density.unwrap();
-        assert_eq!((d.x_dpi, d.y_dpi, d.source), (72.0, 72.0, DensitySource::Exif));
+        assert_eq!(
+            (d.x_dpi, d.y_dpi, d.source),
+            (72.0, 72.0, DensitySource::Exif)
+        );
         // PNG pHYs: 3779 pixels per metre = 95.99 dpi.
         let i = inspect(&read(&dir, "orientation/hopper.png")).unwrap();
         let d = i.density.unwrap();
@@ -1030,7 +1042,10 @@ mod tests {
         assert_eq!(i.channels, 1);
         let i = inspect(&read(&dir, "bench/phone12mp_exif6.jpg")).unwrap();
         assert_eq!((i.width, i.height), (4000, 3000));
-        assert_eq!((i.display_width, i.display_height, i.orientation), (3000, 4000, 6));
+        assert_eq!(
+            (i.display_width, i.display_height, i.orientation),
+            (3000, 4000, 6)
+        );
         let i = inspect(&read(&dir, "orientation/hopper_orientation_6.webp")).unwrap();
         assert_eq!((i.format, i.orientation), (SourceFormat::WebP, 6));
     }
@@ -1104,7 +1119,12 @@ mod tests {
         }
         let mut webp = Vec::new();
         image::codecs::webp::WebPEncoder::new_lossless(&mut webp)
-            .encode(test_image(64, 48).as_raw(), 64, 48, image::ExtendedColorType::Rgb8)
+            .encode(
+                test_image(64, 48).as_raw(),
+                64,
+                48,
+                image::ExtendedColorType::Rgb8,
+            )
             .unwrap();
         assert!(decode(&webp, &Limits::default()).is_ok());
         match decode(&webp[..webp.len() / 2], &Limits::default()) {
@@ -1128,7 +1148,10 @@ mod tests {
             decode(&bytes, &Limits::default()),
             Err(Error::UnsupportedFormat(_))
         ));
-        assert!(matches!(decode(&[], &Limits::default()), Err(Error::UnsupportedFormat(_))));
+        assert!(matches!(
+            decode(&[], &Limits::default()),
+            Err(Error::UnsupportedFormat(_))
+        ));
         assert!(matches!(inspect(&bytes), Err(Error::UnsupportedFormat(_))));
     }
 
@@ -1137,7 +1160,11 @@ mod tests {
     fn garbage_after_magic_does_not_panic() {
         let mut x = 42u32;
         for len in [3usize, 4, 10, 100, 1000] {
-            for prefix in [&[0xFFu8, 0xD8, 0xFF][..], b"\x89PNG\r\n\x1a\n", b"RIFF\0\0\0\0WEBP"] {
+            for prefix in [
+                &[0xFFu8, 0xD8, 0xFF][..],
+                b"\x89PNG\r\n\x1a\n",
+                b"RIFF\0\0\0\0WEBP",
+            ] {
                 let mut bytes = prefix.to_vec();
                 bytes.extend((0..len).map(|_| {
                     x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
@@ -1158,7 +1185,10 @@ mod tests {
         ihdr.extend_from_slice(&20000u32.to_be_bytes());
         ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB
         png.extend(png_chunk(b"IHDR", &ihdr));
-        png.extend(png_chunk(b"IDAT", &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));
+        png.extend(png_chunk(
+            b"IDAT",
+            &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+        ));
         png.extend(png_chunk(b"IEND", &[]));
         let t = Instant::now();
         match decode(&png, &Limits::default()) {
@@ -1183,7 +1213,10 @@ mod tests {
             max_pixels: 9_999,
             ..Limits::default()
         };
-        assert!(matches!(decode(&png, &l), Err(Error::TooManyPixels { pixels: 10_000, .. })));
+        assert!(matches!(
+            decode(&png, &l),
+            Err(Error::TooManyPixels { pixels: 10_000, .. })
+        ));
         let l = Limits {
             max_pixels: 10_000,
             ..Limits::default()
@@ -1228,7 +1261,10 @@ mod tests {
         let img: ImageBuffer<Luma<u8>, Vec<u8>> =
             ImageBuffer::from_fn(256, 1, |x, _| Luma([x as u8]));
         let d = decode(&png_bytes(&img), &Limits::default()).unwrap();
-        assert_eq!((d.bits_per_channel, d.had_alpha, d.icc.clone()), (8, false, IccStatus::None));
+        assert_eq!(
+            (d.bits_per_channel, d.had_alpha, d.icc.clone()),
+            (8, false, IccStatus::None)
+        );
         for x in 0..256u32 {
             assert_eq!(d.image.get_pixel(x, 0).0, [x as u8; 3]);
         }
@@ -1293,8 +1329,13 @@ mod tests {
         let mut with_icc = Vec::new();
         let mut enc = image::codecs::png::PngEncoder::new(&mut with_icc);
         enc.set_icc_profile(p3).unwrap();
-        enc.write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
-            .unwrap();
+        enc.write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
 
         let plain = decode(&png_bytes(&img), &Limits::default()).unwrap();
         assert_eq!(plain.icc, IccStatus::None);
@@ -1307,7 +1348,10 @@ mod tests {
             let want = p3_to_srgb_reference(c);
             eprintln!("P3 {c:?} -> sRGB {got:?} (reference {want:?})");
             for k in 0..3 {
-                assert!(got[k].abs_diff(want[k]) <= 2, "P3 {c:?}: got {got:?}, want {want:?}");
+                assert!(
+                    got[k].abs_diff(want[k]) <= 2,
+                    "P3 {c:?}: got {got:?}, want {want:?}"
+                );
             }
         }
         // The saturated red really moved: green clipped to 0, red pushed up.
@@ -1322,8 +1366,13 @@ mod tests {
         let mut enc = image::codecs::png::PngEncoder::new(&mut srgb_icc);
         enc.set_icc_profile(ColorProfile::new_srgb().encode().unwrap())
             .unwrap();
-        enc.write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
-            .unwrap();
+        enc.write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
         let d = decode(&srgb_icc, &Limits::default()).unwrap();
         assert_eq!(d.icc, IccStatus::Srgb);
         assert_eq!(d.image, img);

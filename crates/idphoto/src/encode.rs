@@ -267,7 +267,10 @@ pub fn encode_jpeg(
     let (target, range, start) = match (min, max) {
         (None, None) => {
             s.encode(DEFAULT_QUALITY, PRIMARY)?;
-            let c = s.hits.pop().ok_or_else(|| Error::Internal("no encode".into()))?;
+            let c = s
+                .hits
+                .pop()
+                .ok_or_else(|| Error::Internal("no encode".into()))?;
             return Ok(finish(c, s.encodes));
         }
         (Some(lo), Some(hi)) => (lo + (hi - lo) / 2, (QUALITY_FLOOR, 100), 75),
@@ -281,13 +284,7 @@ pub fn encode_jpeg(
         .any(|&(q, size)| q == QUALITY_FLOOR && max.is_some_and(|m| size > m));
     if s.hits.is_empty() && floor_too_big && s.encodes < MAX_SEARCH_ENCODES {
         let budget = MAX_SEARCH_ENCODES - s.encodes;
-        probes.extend(s.bracket(
-            PRIMARY,
-            target,
-            (1, QUALITY_FLOOR - 1),
-            1,
-            budget,
-        )?);
+        probes.extend(s.bracket(PRIMARY, target, (1, QUALITY_FLOOR - 1), 1, budget)?);
     }
     if let Some(c) = s.best(target) {
         return Ok(finish(c, s.encodes));
@@ -435,7 +432,11 @@ mod tests {
             e.subsampling,
             e.encodes
         );
-        assert!((14 * 1024..=20 * 1024).contains(&e.bytes.len()), "{}", e.bytes.len());
+        assert!(
+            (14 * 1024..=20 * 1024).contains(&e.bytes.len()),
+            "{}",
+            e.bytes.len()
+        );
         assert!(e.encodes <= MAX_SEARCH_ENCODES, "{} encodes", e.encodes);
         assert!(e.quality >= QUALITY_FLOOR);
         // JFIF APP0: FF D8 FF E0 len(2) "JFIF\0" ver(2) units(1) xd(2) yd(2)
@@ -477,7 +478,10 @@ mod tests {
         let img = photo_like(358, 441);
         let e = encode_jpeg(&img, 350, (None, None)).unwrap();
         assert_eq!((e.quality, e.encodes), (90, 1));
-        assert_eq!((e.subsampling, e.optimized_huffman), (Subsampling::S420, true));
+        assert_eq!(
+            (e.subsampling, e.optimized_huffman),
+            (Subsampling::S420, true)
+        );
         assert!(has_marker(&e.bytes, 0xC0), "baseline SOF0 present");
         assert!(!has_marker(&e.bytes, 0xC2), "no progressive SOF2");
     }
@@ -497,7 +501,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        eprintln!("timing: 1200x1200 noise, unreachable max: {:?}", t.elapsed());
+        eprintln!(
+            "timing: 1200x1200 noise, unreachable max: {:?}",
+            t.elapsed()
+        );
     }
 
     #[test]
@@ -514,7 +521,10 @@ mod tests {
         }
         // Same with a two-sided window.
         let r = encode_jpeg(&flat, 300, (Some(2000 * 1024), Some(3000 * 1024)));
-        assert!(matches!(r, Err(Error::SizeWindowUnreachable { .. })), "{r:?}");
+        assert!(
+            matches!(r, Err(Error::SizeWindowUnreachable { .. })),
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -529,7 +539,10 @@ mod tests {
         assert!(big > small + 100, "{small} {big}");
         let e = encode_jpeg(&img, 300, (Some(small + 1), Some(big + 10))).unwrap();
         assert_eq!(e.quality, 100);
-        assert_eq!((e.subsampling, e.optimized_huffman), (Subsampling::S444, false));
+        assert_eq!(
+            (e.subsampling, e.optimized_huffman),
+            (Subsampling::S444, false)
+        );
         assert!(e.encodes <= MAX_ENCODES);
     }
 
@@ -553,7 +566,10 @@ mod tests {
                     assert!(e.encodes <= MAX_ENCODES);
                 }
                 Err(Error::SizeWindowUnreachable { nearest_kb, .. }) => {
-                    eprintln!("[{lo}, {}]: unreachable, nearest {nearest_kb:.2} KB", lo + 40);
+                    eprintln!(
+                        "[{lo}, {}]: unreachable, nearest {nearest_kb:.2} KB",
+                        lo + 40
+                    );
                     assert!(nearest_kb > 0.0)
                 }
                 Err(e) => panic!("{e:?}"),
@@ -564,7 +580,10 @@ mod tests {
     #[test]
     fn invalid_options() {
         let img = photo_like(16, 16);
-        assert!(matches!(encode_jpeg(&img, 0, (None, None)), Err(Error::InvalidOption { .. })));
+        assert!(matches!(
+            encode_jpeg(&img, 0, (None, None)),
+            Err(Error::InvalidOption { .. })
+        ));
         assert!(matches!(
             encode_jpeg(&img, 70_000, (None, None)),
             Err(Error::InvalidOption { .. })
