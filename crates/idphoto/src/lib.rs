@@ -5,7 +5,9 @@
 
 #![warn(missing_docs)]
 
+pub mod decode;
 pub mod detect;
+pub mod encode;
 pub mod error;
 pub mod geometry;
 pub mod landmarks;
