@@ -13,9 +13,12 @@ pub mod geometry;
 pub mod landmarks;
 pub mod matte;
 pub mod models;
+pub mod pipeline;
 pub mod raster;
 pub mod report;
 pub mod spec;
 
 pub use error::{Error, Result};
 pub use spec::Spec;
+pub use pipeline::{check, process, FaceHint, Options, Output};
+pub use report::Report;
