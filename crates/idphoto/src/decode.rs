@@ -288,7 +288,16 @@ fn decode_inner(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     let had_alpha = color_type.has_alpha();
     let is_grey = !color_type.has_color();
 
-    let dynimg = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(format, e))?;
+    let dynimg = if format == SourceFormat::Jpeg {
+        // jpeg-decoder first; zune-jpeg for the files jpeg-decoder rejects (some restart
+        // interval layouts)
+        match decode_jpeg_pixels(bytes, limits) {
+            Ok(img) => img,
+            Err(_) => DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(format, e))?,
+        }
+    } else {
+        DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(format, e))?
+    };
 
     let profile = match &icc_bytes {
         None => Err(IccStatus::None),
@@ -323,6 +332,38 @@ fn decode_inner(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
         had_alpha,
         bits_per_channel,
         icc,
+    })
+}
+
+/// Decodes JPEG pixels with jpeg-decoder. image 0.25.10's JPEG path (zune-jpeg 0.5.15)
+/// decodes some valid 4:2:0 files that jpeg-encoder writes into green stripes (see the test
+/// `own_output_decodes_like_libjpeg`), so pixels come from jpeg-decoder, whose output matches
+/// libjpeg on those files.
+fn decode_jpeg_pixels(bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
+    let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    d.set_max_decoding_buffer_size(usize::try_from(alloc_budget(limits)).unwrap_or(usize::MAX));
+    let px = d.decode().map_err(|e| Error::Decode(format!("JPEG: {e}")))?;
+    let info = d.info().ok_or_else(|| Error::Decode("JPEG: no frame header".into()))?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    let bad = || Error::Decode("JPEG: pixel buffer shorter than the frame".into());
+    Ok(match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, px).ok_or_else(bad)?),
+        jpeg_decoder::PixelFormat::L16 => {
+            let v: Vec<u16> = px.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            DynamicImage::ImageLuma16(image::ImageBuffer::from_raw(w, h, v).ok_or_else(bad)?)
+        }
+        jpeg_decoder::PixelFormat::RGB24 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, px).ok_or_else(bad)?),
+        jpeg_decoder::PixelFormat::CMYK32 => {
+            // Adobe-style inverted CMYK, as phones and Photoshop write it
+            let rgb: Vec<u8> = px
+                .chunks_exact(4)
+                .flat_map(|c| {
+                    let k = c[3] as u32;
+                    [(c[0] as u32 * k / 255) as u8, (c[1] as u32 * k / 255) as u8, (c[2] as u32 * k / 255) as u8]
+                })
+                .collect();
+            DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or_else(bad)?)
+        }
     })
 }
 
@@ -1421,6 +1462,15 @@ mod tests {
         // Length running past the end: stop quietly.
         let m = parse_jpeg(&[0xFF, 0xD8, 0xFF, 0xE0, 0xFF, 0xFF, 0]);
         assert_eq!((m.jfif, m.progressive), (None, None));
+    }
+
+    #[test]
+    fn own_output_decodes_like_libjpeg() {
+        // a photo-like 358x441 image through our encoder, then our decoder: same pixels
+        let img = test_image(358, 441);
+        let enc = crate::encode::encode_jpeg(&img, 350, (None, None)).unwrap();
+        let back = decode(&enc.bytes, &Limits::default()).unwrap().image;
+        assert!(mean_abs_error(&img, &back) < 12.0, "{}", mean_abs_error(&img, &back));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod composite;
 pub mod decode;
 pub mod detect;
 pub mod encode;
@@ -17,6 +18,7 @@ pub mod pipeline;
 pub mod raster;
 pub mod report;
 pub mod spec;
+pub mod validate;
 
 pub use error::{Error, Result};
 pub use spec::Spec;

@@ -1,13 +1,22 @@
 //! The end-to-end pipeline: [`process`] turns a photo into a compliant ID photo, [`check`]
 //! validates any photo against a spec.
 
+use std::time::Instant;
+
+use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::decode::Limits;
+use crate::decode::{self, Limits};
+use crate::detect::{detect_faces, DetectOptions, Face};
+use crate::encode;
 use crate::error::{Error, Result};
-use crate::raster::Point;
-use crate::report::Report;
-use crate::spec::Spec;
+use crate::geometry::{self, Head, Placement, PxRule};
+use crate::landmarks::{self, Landmarks};
+use crate::matte;
+use crate::raster::{resize_rgb, warp_rgb_f32, Affine, Plane, Point};
+use crate::report::{Notice, Report, RuleResult, Status};
+use crate::spec::{GeometryRule, Spec};
+use crate::validate;
 
 /// Default largest upscale of the face allowed by [`process`]: 1.25x. Beyond it the photo is
 /// refused with [`Error::FaceTooSmall`]; between 1.0 and 1.25 the report carries a notice.
@@ -88,14 +97,485 @@ pub struct Output {
     pub timings: Timings,
 }
 
-/// Makes an ID photo from encoded image bytes (JPEG, PNG, WebP).
-pub fn process(bytes: &[u8], spec: &Spec, opts: &Options) -> Result<Output> {
-    let _ = (bytes, spec, opts);
-    Err(Error::Internal("not implemented yet".into()))
+
+/// Ratio (eye line - crown) / (chin - eye line) of an average head with hair, used when the
+/// person mask cannot give the crown.
+pub const CROWN_FALLBACK_RATIO: f32 = 1.0;
+
+/// A face is "comparable" to the main face, and so counts for the more-than-one-face error,
+/// when it is at least this fraction of the main face's width.
+pub const COMPARABLE_FACE_FRACTION: f32 = 0.5;
+
+/// Minimum FaceMesh face-presence score for a detection to count as a face.
+pub const MIN_PRESENCE: f32 = 0.5;
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
 }
 
-/// Checks encoded image bytes against a spec.
+/// Makes an ID photo from encoded image bytes (JPEG, PNG, WebP).
+pub fn process(bytes: &[u8], spec: &Spec, opts: &Options) -> Result<Output> {
+    spec.validate()?;
+    let t = Instant::now();
+    let decoded = decode::decode(bytes, &opts.limits)?;
+    let decode_ms = ms(t);
+    let mut out = process_image(&decoded.image, spec, opts)?;
+    out.timings.decode_ms = decode_ms;
+    Ok(out)
+}
+
+/// The output size: the spec's default, or `opts.size` if the spec's range accepts it.
+fn output_size(spec: &Spec, opts: &Options) -> Result<(u32, u32)> {
+    let Some((w, h)) = opts.size else {
+        return Ok((spec.pixels.width, spec.pixels.height));
+    };
+    let ok = match &spec.pixels.range {
+        None => (w, h) == (spec.pixels.width, spec.pixels.height),
+        Some(r) => {
+            (r.min_width..=r.max_width).contains(&w)
+                && (r.min_height..=r.max_height).contains(&h)
+                && r.aspect.is_none_or(|a| ((w as f64 / h as f64) - a).abs() < 0.01)
+        }
+    };
+    if ok {
+        Ok((w, h))
+    } else {
+        Err(Error::InvalidOption {
+            option: "size".into(),
+            reason: format!("{w}x{h} is not a size spec {} accepts", spec.id),
+        })
+    }
+}
+
+fn background_rgb(spec: &Spec, opts: &Options) -> Result<[u8; 3]> {
+    match &opts.background {
+        None => spec.background.default_color()?.rgb(),
+        Some(name) => {
+            let allowed: Vec<&str> = spec.background.allowed.iter().map(|c| c.name.as_str()).collect();
+            spec.background
+                .find(name)
+                .ok_or_else(|| Error::InvalidOption {
+                    option: "background".into(),
+                    reason: format!("`{name}` is not allowed by {}; allowed: {}", spec.id, allowed.join(", ")),
+                })?
+                .rgb()
+        }
+    }
+}
+
+/// Source face width (px) at which the spec needs no upscaling, estimated with average head
+/// proportions.
+fn needed_face_px(rules: &[PxRule]) -> f32 {
+    let unit = Head {
+        eye_mid: Point::new(0.0, 0.0),
+        inter_eye: 1.0 / 2.4,
+        face_width: 1.0,
+        chin_y: 0.8,
+        crown_y: -0.8,
+    };
+    let k = geometry::min_scale(rules, &unit) as f32;
+    if k.is_finite() && k > 0.0 {
+        k
+    } else {
+        100.0
+    }
+}
+
+/// Finds the one face to use; errors for none or several comparable faces.
+fn find_face(img: &RgbImage, rules: &[PxRule], opts: &Options, notices: &mut Vec<Notice>) -> Result<(Face, Landmarks)> {
+    if let Some(h) = opts.face {
+        let face = face_from_hint(img, &h)?;
+        let lm = landmarks::landmarks_refined(img, &face)?;
+        if lm.presence < MIN_PRESENCE {
+            return Err(Error::NoFace);
+        }
+        return Ok((face, lm));
+    }
+    let needed = needed_face_px(rules) / opts.max_upscale.max(1.0) as f32;
+    let det_opts = DetectOptions {
+        enough_face_px: needed,
+        min_face_px: (needed * 0.35).max(32.0),
+        ..DetectOptions::default()
+    };
+    let faces = detect_faces(img, &det_opts)?;
+    let mut verified: Vec<(Face, Landmarks)> = Vec::new();
+    let mut small = 0;
+    for f in faces {
+        if let Some((main, _)) = verified.first() {
+            if f.w < main.w * COMPARABLE_FACE_FRACTION {
+                small += 1;
+                continue;
+            }
+        }
+        let lm = landmarks::landmarks_refined(img, &f)?;
+        if lm.presence >= MIN_PRESENCE {
+            verified.push((f, lm));
+        }
+    }
+    if small > 0 {
+        notices.push(Notice::new(
+            "face.background_faces",
+            format!("背景中有 {small} 张较小的人脸, 已忽略"),
+            format!("{small} small face(s) in the background were ignored"),
+        ));
+    }
+    match verified.len() {
+        0 => Err(Error::NoFace),
+        1 => Ok(verified.pop().ok_or(Error::NoFace)?),
+        n => Err(Error::MultipleFaces { count: n }),
+    }
+}
+
+fn face_from_hint(img: &RgbImage, h: &FaceHint) -> Result<Face> {
+    let [x, y, w, hh] = h.bbox;
+    let (iw, ih) = (img.width() as f32, img.height() as f32);
+    if !(w > 4.0 && hh > 4.0 && x + w > 0.0 && y + hh > 0.0 && x < iw && y < ih) || [x, y, w, hh].iter().any(|v| !v.is_finite()) {
+        return Err(Error::InvalidOption {
+            option: "face".into(),
+            reason: format!("face box {:?} is empty or outside the {}x{} photo", h.bbox, iw, ih),
+        });
+    }
+    let re = h.right_eye.unwrap_or(Point::new(x + 0.3 * w, y + 0.4 * hh));
+    let le = h.left_eye.unwrap_or(Point::new(x + 0.7 * w, y + 0.4 * hh));
+    let c = Point::new(x + w / 2.0, y + hh / 2.0);
+    Ok(Face { x, y, w, h: hh, score: 1.0, keypoints: [re, le, c, Point::new(c.x, y + 0.75 * hh), Point::new(x, c.y), Point::new(x + w, c.y)] })
+}
+
+/// Errors if the face outline leaves the photo.
+fn check_face_inside(img: &RgbImage, lm: &Landmarks) -> Result<()> {
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let tol = lm.face_width() * 0.02;
+    let (mut minx, mut maxx, mut miny, mut maxy) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+    for p in &lm.points {
+        minx = minx.min(p[0]);
+        maxx = maxx.max(p[0]);
+        miny = miny.min(p[1]);
+        maxy = maxy.max(p[1]);
+    }
+    let edge = if minx < -tol {
+        "left"
+    } else if maxx > w + tol {
+        "right"
+    } else if miny < -tol {
+        "top"
+    } else if maxy > h + tol {
+        "bottom"
+    } else {
+        return Ok(());
+    };
+    Err(Error::FaceCut { edge: edge.into() })
+}
+
+fn rotate(p: Point, c: Point, angle: f32) -> Point {
+    let (s, co) = angle.sin_cos();
+    let (dx, dy) = (p.x - c.x, p.y - c.y);
+    Point::new(c.x + co * dx - s * dy, c.y + s * dx + co * dy)
+}
+
+/// Map from a frame with origin (x0, y0) in the levelled frame and `scale` frame px per
+/// levelled px, to source coordinates (levelled = source rotated by -theta about `c`).
+fn frame_to_source(x0: f64, y0: f64, scale: f64, theta: f32, c: Point) -> Affine {
+    let (s, co) = theta.sin_cos();
+    let k = (1.0 / scale) as f32;
+    // L = (x0, y0) + k * (u, v); S = c + R(theta) (L - c)
+    let (lx, ly) = (x0 as f32 - c.x, y0 as f32 - c.y);
+    Affine { m: [co * k, -s * k, c.x + co * lx - s * ly, s * k, co * k, c.y + s * lx + co * ly] }
+}
+
+/// Finds the crown (top of the hair) in a matte: scanning up from the eye line in the head's
+/// central columns. Returns the y (matte px) and whether the scan hit the matte's top row.
+pub fn find_crown(alpha: &Plane, eye_mid: Point, face_width: f32) -> Option<(f32, bool)> {
+    let (w, h) = (alpha.width as i64, alpha.height as i64);
+    let x0 = ((eye_mid.x - 0.3 * face_width).round() as i64).clamp(0, w - 1);
+    let x1 = ((eye_mid.x + 0.3 * face_width).round() as i64).clamp(0, w - 1);
+    let ey = (eye_mid.y.round() as i64).clamp(0, h - 1);
+    let mut tops = Vec::new();
+    let mut hit_top = false;
+    for x in x0..=x1 {
+        if alpha.at(x as u32, ey as u32) < 0.5 {
+            continue;
+        }
+        let mut y = ey;
+        let mut gap = 0;
+        let mut last_in = ey;
+        while y > 0 {
+            y -= 1;
+            if alpha.at(x as u32, y as u32) >= 0.5 {
+                last_in = y;
+                gap = 0;
+            } else {
+                gap += 1;
+                if gap > 2 {
+                    break;
+                }
+            }
+        }
+        if last_in == 0 {
+            hit_top = true;
+        }
+        // sub-pixel: where alpha crosses 0.5 between last_in - 1 and last_in
+        let a_in = alpha.at(x as u32, last_in as u32);
+        let top = if last_in > 0 {
+            let a_out = alpha.at(x as u32, (last_in - 1) as u32);
+            let f = ((a_in - 0.5) / (a_in - a_out).max(1e-3)).clamp(0.0, 1.0);
+            last_in as f32 - f + 0.5
+        } else {
+            0.0
+        };
+        tops.push(top);
+    }
+    if tops.len() < 3 {
+        return None;
+    }
+    tops.sort_by(|a, b| a.total_cmp(b));
+    // ignore the topmost 2 % of columns (a stray hair)
+    let k = tops.len() / 50;
+    Some((tops[k], hit_top))
+}
+
+/// Makes an ID photo from decoded pixels (sRGB, orientation already applied).
+pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Output> {
+    if !(opts.max_upscale.is_finite() && opts.max_upscale >= 0.1) {
+        return Err(Error::InvalidOption { option: "max_upscale".into(), reason: "must be a number >= 0.1".into() });
+    }
+    let mut timings = Timings::default();
+    let (out_w, out_h) = output_size(spec, opts)?;
+    let bg = background_rgb(spec, opts)?;
+    let rules = geometry::px_rules(spec, out_w, out_h);
+    let mut notices = Vec::new();
+
+    // 1. the face and its landmarks
+    let t = Instant::now();
+    let (_face, lm) = find_face(img, &rules, opts, &mut notices)?;
+    check_face_inside(img, &lm)?;
+    timings.detect_ms = ms(t);
+
+    // 2. levelled frame: rotate about the eye midpoint so the eyes are level
+    let roll = lm.roll_deg();
+    let theta = if roll.abs() > 1.0 { roll.to_radians() } else { 0.0 };
+    let c = lm.eye_mid();
+    let to_l = |p: Point| rotate(p, c, -theta);
+    let chin_y = to_l(lm.chin()).y;
+    let mut head = Head {
+        eye_mid: c,
+        inter_eye: lm.inter_eye(),
+        face_width: lm.face_width(),
+        chin_y,
+        crown_y: c.y - CROWN_FALLBACK_RATIO * (chin_y - c.y),
+    };
+    if theta != 0.0 {
+        notices.push(Notice::new(
+            "pose.levelled",
+            format!("头部倾斜 {roll:.1}°, 已自动校正"),
+            format!("head tilted by {roll:.1} degrees: levelled"),
+        ));
+    }
+
+    // 3. preliminary placement (landmark crown) and the upscale limit
+    let prelim = solve_limited(&rules, &head, out_w, out_h, opts.max_upscale)?;
+
+    // 4. working region around the output, at about the output's scale
+    let t = Instant::now();
+    let s0 = prelim.scale;
+    let (vw, vh) = (out_w as f64 / s0, out_h as f64 / s0);
+    let (x0, y0) = (prelim.ox - 0.12 * vw, prelim.oy - 0.30 * vh);
+    let (rw, rh) = (vw * 1.24, vh * 1.40);
+    let ww = ((rw * s0).round() as u32).max(16);
+    let wh = ((rh * s0).round() as u32).max(16);
+    let map_w = frame_to_source(x0, y0, s0, theta, c);
+    let work_f = warp_rgb_f32(img, &map_w, ww, wh);
+    let work = RgbImage::from_raw(ww, wh, work_f.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect())
+        .ok_or_else(|| Error::Internal("working image".into()))?;
+    let (mask, small) = matte::segment(&work)?;
+    timings.segment_ms = ms(t);
+    let t = Instant::now();
+    let alpha_w = matte::guided_upsample(&work, &small, &mask, 4, 1e-3)?;
+
+    // 5. crown from the matte
+    let to_w = |p: Point| Point::new(((p.x as f64 - x0) * s0) as f32, ((p.y as f64 - y0) * s0) as f32);
+    let eye_w = to_w(head.eye_mid);
+    let fallback_crown = head.crown_y;
+    match find_crown(&alpha_w, eye_w, head.face_width * s0 as f32) {
+        Some((crown_w, hit_top)) => {
+            let crown_l = (y0 + crown_w as f64 / s0) as f32;
+            let ratio = (head.eye_mid.y - crown_l) / (head.chin_y - head.eye_mid.y).max(1.0);
+            let top_src = map_w.apply(Point::new(eye_w.x, 0.5));
+            if hit_top && top_src.y < 0.0 {
+                return Err(Error::FaceCut { edge: "top".into() });
+            }
+            if (0.7..=1.9).contains(&ratio) && !hit_top {
+                head.crown_y = crown_l;
+            } else {
+                notices.push(Notice::new(
+                    "geometry.crown_estimated",
+                    "无法准确检测头顶位置, 已按脸部比例估计",
+                    "the top of the hair could not be found reliably; estimated from face proportions",
+                ));
+            }
+        }
+        None => notices.push(Notice::new(
+            "geometry.crown_estimated",
+            "无法准确检测头顶位置, 已按脸部比例估计",
+            "the top of the hair could not be found reliably; estimated from face proportions",
+        )),
+    }
+    let _ = fallback_crown;
+    timings.refine_ms = ms(t);
+
+    // 6. final placement
+    let t = Instant::now();
+    let place = solve_limited(&rules, &head, out_w, out_h, opts.max_upscale)?;
+    if place.scale > 1.0 + 1e-6 {
+        notices.push(Notice::new(
+            "face.upscaled",
+            format!("人脸分辨率偏低, 已放大 {:.2} 倍 (上限 {:.2})", place.scale, opts.max_upscale),
+            format!("the face was upscaled {:.2}x (limit {:.2}x): a sharper photo gives a better result", place.scale, opts.max_upscale),
+        ));
+    }
+
+    // 7. colour: the one resize from the source to the output size
+    let rgb = render(img, &place, theta, c, out_w, out_h)?;
+    // output px -> working px
+    let map_ow = Affine {
+        m: [
+            (1.0 / place.scale * s0) as f32,
+            0.0,
+            ((place.ox - x0) * s0) as f32,
+            0.0,
+            (1.0 / place.scale * s0) as f32,
+            ((place.oy - y0) * s0) as f32,
+        ],
+    };
+    let mut alpha = alpha_w.warp(&map_ow, out_w, out_h);
+    // output px -> source, to know which pixels lie outside the photo
+    let map_os = frame_to_source(place.ox, place.oy, place.scale, theta, c);
+    let chin_out = (place.scale * (head.chin_y as f64 - place.oy)) as f32;
+    let (sw, sh) = (img.width() as f32, img.height() as f32);
+    let mut extended_body = false;
+    for v in 0..out_h {
+        for u in 0..out_w {
+            let p = map_os.apply(Point::new(u as f32 + 0.5, v as f32 + 0.5));
+            let outside = p.x < 0.0 || p.y < 0.0 || p.x > sw || p.y > sh;
+            if !outside {
+                continue;
+            }
+            let k = (v * out_w + u) as usize;
+            if (v as f32) < chin_out {
+                if alpha.data[k] > 0.5 {
+                    let edge = if p.y < 0.0 { "top" } else if p.x < 0.0 { "left" } else { "right" };
+                    return Err(Error::FaceCut { edge: edge.into() });
+                }
+                alpha.data[k] = 0.0;
+            } else if alpha.data[k] > 0.5 {
+                extended_body = true;
+            }
+        }
+    }
+    if extended_body {
+        notices.push(Notice::new(
+            "crop.body_extended",
+            "照片下方或两侧空间不足, 衣服部分已延伸填充",
+            "the photo ends above the required frame: clothing at the edge was extended",
+        ));
+    }
+    timings.crop_resize_ms = ms(t);
+
+    // 8. composite in linear light
+    let t = Instant::now();
+    let composed = crate::composite::composite(&rgb, &alpha, bg);
+    timings.refine_ms += ms(t);
+
+    // 9. encode into the KB window
+    let t = Instant::now();
+    let enc = encode::encode_jpeg(&composed, spec.dpi, spec.byte_window())?;
+    timings.encode_ms = ms(t);
+
+    // 10. measure the result again
+    let t = Instant::now();
+    let mut report = check(&enc.bytes, spec)?;
+    report.notices.extend(notices);
+    timings.check_ms = ms(t);
+    Ok(Output { width: out_w, height: out_h, quality: enc.quality, jpeg: enc.bytes, report, timings })
+}
+
+/// Solves the placement, refusing faces that would need more than `max_upscale`.
+fn solve_limited(rules: &[PxRule], head: &Head, w: u32, h: u32, max_upscale: f64) -> Result<Placement> {
+    let free = geometry::solve(rules, head, w, h, f64::INFINITY);
+    if free.placement.scale <= max_upscale {
+        return Ok(free.placement);
+    }
+    let limited = geometry::solve(rules, head, w, h, max_upscale);
+    let newly_broken = limited
+        .violated
+        .iter()
+        .any(|r| geometry::is_scale_rule(*r) && !free.violated.contains(r));
+    if newly_broken {
+        // smallest scale meeting the scale rules the free solution meets
+        let kept: Vec<PxRule> = rules.iter().filter(|r| !free.violated.contains(&r.rule)).cloned().collect();
+        let s_need = geometry::min_scale(&kept, head).max(1e-6);
+        return Err(Error::FaceTooSmall {
+            face_px: head.face_width,
+            min_face_px: (head.face_width as f64 * s_need / max_upscale) as f32,
+        });
+    }
+    Ok(limited.placement)
+}
+
+/// Renders the output's colour pixels: one Lanczos resize from the source (after an exact
+/// rotation at source resolution when the eyes must be levelled).
+fn render(img: &RgbImage, p: &Placement, theta: f32, c: Point, w: u32, h: u32) -> Result<RgbImage> {
+    let (vw, vh) = (w as f64 / p.scale, h as f64 / p.scale);
+    // integer box in the levelled frame around the crop, with room for the filter
+    let pad = 4.0;
+    let bx = (p.ox - pad).floor();
+    let by = (p.oy - pad).floor();
+    let bw = ((p.ox + vw + pad).ceil() - bx).max(1.0) as u32;
+    let bh = ((p.oy + vh + pad).ceil() - by).max(1.0) as u32;
+    let inside = theta == 0.0 && bx >= 0.0 && by >= 0.0 && bx + bw as f64 <= img.width() as f64 && by + bh as f64 <= img.height() as f64;
+    if inside {
+        return resize_rgb(img, (p.ox, p.oy, vw, vh), w, h);
+    }
+    let region = if theta == 0.0 {
+        // copy with edge clamping (no resampling)
+        let (iw, ih) = (img.width() as i64, img.height() as i64);
+        RgbImage::from_fn(bw, bh, |x, y| {
+            let sx = (bx as i64 + x as i64).clamp(0, iw - 1) as u32;
+            let sy = (by as i64 + y as i64).clamp(0, ih - 1) as u32;
+            *img.get_pixel(sx, sy)
+        })
+    } else {
+        let map = frame_to_source(bx, by, 1.0, theta, c);
+        let f = warp_rgb_f32(img, &map, bw, bh);
+        RgbImage::from_raw(bw, bh, f.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect())
+            .ok_or_else(|| Error::Internal("rotated region".into()))?
+    };
+    resize_rgb(&region, (p.ox - bx, p.oy - by, vw, vh), w, h)
+}
+
+/// Checks encoded image bytes against a spec: file rules, then every geometric rule measured
+/// on the image.
 pub fn check(bytes: &[u8], spec: &Spec) -> Result<Report> {
-    let _ = (bytes, spec);
-    Err(Error::Internal("not implemented yet".into()))
+    spec.validate()?;
+    let info = decode::inspect(bytes)?;
+    let decoded = decode::decode(bytes, &Limits::default())?;
+    validate::check_decoded(&decoded.image, spec, Some((&info, bytes.len())))
+}
+
+/// Status of geometric rules that fail: `waived` when even the best placement of this head
+/// cannot meet them together with higher-precedence rules.
+pub(crate) fn waive(results: &mut [RuleResult], rules: &[PxRule], head: &Head, w: u32, h: u32) {
+    let best = geometry::solve(rules, head, w, h, f64::INFINITY);
+    for r in results.iter_mut() {
+        if r.status != Status::Fail {
+            continue;
+        }
+        let Some(rule) = GeometryRule::ALL.iter().find(|g| r.code == format!("geometry.{}", g.name())) else {
+            continue;
+        };
+        if best.violated.contains(rule) {
+            r.status = Status::Waived;
+            r.message_en = format!("{} (waived: cannot hold together with higher-precedence rules for this head)", r.message_en);
+            r.message_zh = format!("{} (按规格优先级豁免)", r.message_zh);
+        }
+    }
 }

@@ -1,0 +1,82 @@
+//! Compositing the person onto the new background colour, in linear light.
+
+use image::RgbImage;
+
+use crate::raster::Plane;
+
+fn srgb_to_linear_lut() -> &'static [f32; 256] {
+    static LUT: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
+    LUT.get_or_init(|| {
+        let mut t = [0f32; 256];
+        for (i, v) in t.iter_mut().enumerate() {
+            *v = srgb_to_linear(i as f32 / 255.0);
+        }
+        t
+    })
+}
+
+/// sRGB transfer function, decoded (0..1 -> 0..1).
+pub fn srgb_to_linear(c: f32) -> f32 {
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// sRGB transfer function, encoded (0..1 -> 0..1).
+pub fn linear_to_srgb(c: f32) -> f32 {
+    let c = c.clamp(0.0, 1.0);
+    if c <= 0.003_130_8 {
+        c * 12.92
+    } else {
+        1.055 * c.powf(1.0 / 2.4) - 0.055
+    }
+}
+
+/// `out = fg * alpha + bg * (1 - alpha)`, computed in linear light and encoded back to sRGB.
+/// `fg` and `alpha` have the same size.
+pub fn composite(fg: &RgbImage, alpha: &Plane, bg: [u8; 3]) -> RgbImage {
+    let lut = srgb_to_linear_lut();
+    let bgl = bg.map(|v| lut[v as usize]);
+    let mut out = fg.clone();
+    for (k, px) in out.as_mut().chunks_exact_mut(3).enumerate() {
+        let a = alpha.data[k].clamp(0.0, 1.0);
+        if a >= 1.0 {
+            continue;
+        }
+        if a <= 0.0 {
+            px.copy_from_slice(&bg);
+            continue;
+        }
+        for c in 0..3 {
+            let v = lut[px[c] as usize] * a + bgl[c] * (1.0 - a);
+            px[c] = (linear_to_srgb(v) * 255.0).round() as u8;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transfer_round_trip() {
+        for i in 0..=255 {
+            let c = i as f32 / 255.0;
+            assert!((linear_to_srgb(srgb_to_linear(c)) - c).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn compositing_equation_in_linear_light() {
+        let fg = RgbImage::from_pixel(3, 1, image::Rgb([0, 0, 0]));
+        let alpha = Plane { width: 3, height: 1, data: vec![0.0, 0.5, 1.0] };
+        let out = composite(&fg, &alpha, [255, 255, 255]);
+        assert_eq!(out.get_pixel(0, 0).0, [255, 255, 255]);
+        assert_eq!(out.get_pixel(2, 0).0, [0, 0, 0]);
+        // half coverage of black on white is 0.5 in linear light = 188 in sRGB
+        assert_eq!(out.get_pixel(1, 0).0, [188, 188, 188]);
+    }
+}
