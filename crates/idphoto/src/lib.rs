@@ -19,6 +19,6 @@ pub mod report;
 pub mod spec;
 
 pub use error::{Error, Result};
-pub use spec::Spec;
 pub use pipeline::{check, process, FaceHint, Options, Output};
 pub use report::Report;
+pub use spec::Spec;
