@@ -21,6 +21,6 @@ pub mod spec;
 pub mod validate;
 
 pub use error::{Error, Result};
-pub use spec::Spec;
 pub use pipeline::{check, process, FaceHint, Options, Output};
 pub use report::Report;
+pub use spec::Spec;

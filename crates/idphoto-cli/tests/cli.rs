@@ -1,0 +1,212 @@
+//! Command-line behaviour that does not need the image pipeline: spec listing, error lines,
+//! exit codes and help text.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn idphoto(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_idphoto"))
+        .args(args)
+        .output()
+        .expect("the idphoto binary runs")
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts stderr is exactly one line `error[<code>]: ...`.
+fn assert_error_line(o: &Output, code: &str) {
+    let err = stderr(o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one stderr line, got: {err:?}");
+    assert!(
+        lines[0].starts_with(&format!("error[{code}]: ")),
+        "expected error[{code}], got: {err:?}"
+    );
+}
+
+#[test]
+fn specs_lists_all_presets() {
+    let o = idphoto(&["specs"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let ids: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(ids.len() >= 25, "only {} presets listed", ids.len());
+    assert!(ids.contains(&"cn-id-card"));
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("cn-id-card "))
+        .expect("cn-id-card row");
+    assert!(line.contains("居民身份证") && line.contains("358x441") && line.contains("350"));
+}
+
+#[test]
+fn specs_show_prints_parseable_json() {
+    let o = idphoto(&["specs", "show", "cn-id-card"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
+    assert_eq!(v["id"], "cn-id-card");
+    assert_eq!(v["pixels"]["width"], 358);
+    // The printed JSON is a valid custom spec, i.e. the same schema.
+    let spec = idphoto::Spec::from_json(&stdout(&o)).expect("round-trips as a custom spec");
+    assert_eq!(spec, idphoto::spec::presets::get("cn-id-card").unwrap());
+}
+
+#[test]
+fn specs_show_accepts_a_custom_spec_file() {
+    let path = repo_root().join("fixtures/specs/custom-example.json");
+    let o = idphoto(&["specs", "show", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("acme-staff-badge"));
+}
+
+#[test]
+fn specs_show_unknown_id_is_an_error() {
+    let o = idphoto(&["specs", "show", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_error_line(&o, "unknown_spec");
+    assert!(stderr(&o).contains("nope"));
+}
+
+#[test]
+fn check_unknown_spec_is_an_error() {
+    let img = repo_root().join("fixtures/photos/obama.jpg");
+    let o = idphoto(&["check", img.to_str().unwrap(), "--spec", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_error_line(&o, "unknown_spec");
+}
+
+#[test]
+fn check_non_image_is_a_one_line_error() {
+    let dir = std::env::temp_dir().join(format!("idphoto-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("not-an-image.jpg");
+    std::fs::write(&path, b"this is plain text, not a photo\n").unwrap();
+    let o = idphoto(&["check", path.to_str().unwrap(), "--spec", "cn-id-card"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("error[unsupported_format]: ") || err.starts_with("error[decode_failed]: "),
+        "{err:?}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn make_on_non_image_is_a_one_line_error() {
+    let cargo_toml = repo_root().join("Cargo.toml");
+    let o = idphoto(&[
+        "make",
+        cargo_toml.to_str().unwrap(),
+        "--spec",
+        "cn-id-card",
+        "-o",
+        "/nonexistent-dir/never-written.jpg",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_error_line(&o, "unsupported_format");
+}
+
+#[test]
+fn missing_input_file_is_an_io_error() {
+    let o = idphoto(&["check", "/nonexistent/photo.jpg", "--spec", "cn-id-card"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_error_line(&o, "io_error");
+}
+
+#[test]
+fn broken_spec_file_names_the_field() {
+    let spec = repo_root().join("fixtures/specs/broken-min-gt-max.json");
+    let img = repo_root().join("fixtures/photos/obama.jpg");
+    let o = idphoto(&[
+        "make",
+        img.to_str().unwrap(),
+        "--spec",
+        spec.to_str().unwrap(),
+        "-o",
+        "/nonexistent-dir/never-written.jpg",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_error_line(&o, "invalid_spec");
+    assert!(
+        stderr(&o).contains("geometry.head_height.min"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    let o = idphoto(&["make", "--bogus"]);
+    assert_eq!(o.status.code(), Some(64));
+    let o = idphoto(&["make", "a.jpg", "--spec", "cn-id-card", "--size", "12"]);
+    assert_eq!(o.status.code(), Some(64));
+    assert!(stderr(&o).contains("--size"));
+    let o = idphoto(&[
+        "make",
+        "a.jpg",
+        "--spec",
+        "cn-id-card",
+        "--face-box",
+        "1,2,3",
+    ]);
+    assert_eq!(o.status.code(), Some(64));
+    let o = idphoto(&["check", "a.jpg"]);
+    assert_eq!(o.status.code(), Some(64), "--spec is required");
+    let o = idphoto(&[]);
+    assert_eq!(o.status.code(), Some(64));
+}
+
+#[test]
+fn make_help_documents_every_flag() {
+    let o = idphoto(&["make", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = stdout(&o);
+    for flag in [
+        "--spec",
+        "--output",
+        "-o",
+        "--background",
+        "--json",
+        "--max-upscale",
+        "--size",
+        "--face-box",
+        "<INPUT>",
+        "Examples:",
+        "Exit codes:",
+        "64",
+    ] {
+        assert!(help.contains(flag), "make --help lacks {flag}:\n{help}");
+    }
+}
+
+#[test]
+fn check_and_top_level_help() {
+    let o = idphoto(&["check", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = stdout(&o);
+    for flag in ["--spec", "--json", "<IMAGE>", "Exit codes:"] {
+        assert!(help.contains(flag), "check --help lacks {flag}:\n{help}");
+    }
+    let o = idphoto(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = stdout(&o);
+    for cmd in ["make", "check", "specs", "Exit codes:"] {
+        assert!(help.contains(cmd), "--help lacks {cmd}:\n{help}");
+    }
+}
