@@ -72,7 +72,11 @@ mod tests {
     #[test]
     fn compositing_equation_in_linear_light() {
         let fg = RgbImage::from_pixel(3, 1, image::Rgb([0, 0, 0]));
-        let alpha = Plane { width: 3, height: 1, data: vec![0.0, 0.5, 1.0] };
+        let alpha = Plane {
+            width: 3,
+            height: 1,
+            data: vec![0.0, 0.5, 1.0],
+        };
         let out = composite(&fg, &alpha, [255, 255, 255]);
         assert_eq!(out.get_pixel(0, 0).0, [255, 255, 255]);
         assert_eq!(out.get_pixel(2, 0).0, [0, 0, 0]);

@@ -293,7 +293,9 @@ fn decode_inner(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
         // interval layouts)
         match decode_jpeg_pixels(bytes, limits) {
             Ok(img) => img,
-            Err(_) => DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(format, e))?,
+            Err(_) => {
+                DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(format, e))?
+            }
         }
     } else {
         DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(format, e))?
@@ -342,24 +344,39 @@ fn decode_inner(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
 fn decode_jpeg_pixels(bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
     let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     d.set_max_decoding_buffer_size(usize::try_from(alloc_budget(limits)).unwrap_or(usize::MAX));
-    let px = d.decode().map_err(|e| Error::Decode(format!("JPEG: {e}")))?;
-    let info = d.info().ok_or_else(|| Error::Decode("JPEG: no frame header".into()))?;
+    let px = d
+        .decode()
+        .map_err(|e| Error::Decode(format!("JPEG: {e}")))?;
+    let info = d
+        .info()
+        .ok_or_else(|| Error::Decode("JPEG: no frame header".into()))?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
     let bad = || Error::Decode("JPEG: pixel buffer shorter than the frame".into());
     Ok(match info.pixel_format {
-        jpeg_decoder::PixelFormat::L8 => DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, px).ok_or_else(bad)?),
+        jpeg_decoder::PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, px).ok_or_else(bad)?)
+        }
         jpeg_decoder::PixelFormat::L16 => {
-            let v: Vec<u16> = px.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            let v: Vec<u16> = px
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
             DynamicImage::ImageLuma16(image::ImageBuffer::from_raw(w, h, v).ok_or_else(bad)?)
         }
-        jpeg_decoder::PixelFormat::RGB24 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, px).ok_or_else(bad)?),
+        jpeg_decoder::PixelFormat::RGB24 => {
+            DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, px).ok_or_else(bad)?)
+        }
         jpeg_decoder::PixelFormat::CMYK32 => {
             // Adobe-style inverted CMYK, as phones and Photoshop write it
             let rgb: Vec<u8> = px
                 .chunks_exact(4)
                 .flat_map(|c| {
                     let k = c[3] as u32;
-                    [(c[0] as u32 * k / 255) as u8, (c[1] as u32 * k / 255) as u8, (c[2] as u32 * k / 255) as u8]
+                    [
+                        (c[0] as u32 * k / 255) as u8,
+                        (c[1] as u32 * k / 255) as u8,
+                        (c[2] as u32 * k / 255) as u8,
+                    ]
                 })
                 .collect();
             DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or_else(bad)?)
@@ -1470,7 +1487,11 @@ mod tests {
         let img = test_image(358, 441);
         let enc = crate::encode::encode_jpeg(&img, 350, (None, None)).unwrap();
         let back = decode(&enc.bytes, &Limits::default()).unwrap().image;
-        assert!(mean_abs_error(&img, &back) < 12.0, "{}", mean_abs_error(&img, &back));
+        assert!(
+            mean_abs_error(&img, &back) < 12.0,
+            "{}",
+            mean_abs_error(&img, &back)
+        );
     }
 
     #[test]

@@ -35,12 +35,8 @@ pub fn box_mean(p: &Plane, r: usize) -> Plane {
     // horizontal pass
     for y in 0..h {
         let row = &p.data[y * w..(y + 1) * w];
-        let mut acc = 0f32;
-        let mut cnt = 0usize;
-        for x in 0..=r.min(w - 1) {
-            acc += row[x];
-            cnt += 1;
-        }
+        let mut acc: f32 = row[..=r.min(w - 1)].iter().sum();
+        let mut cnt = r.min(w - 1) + 1;
         for x in 0..w {
             tmp[y * w + x] = acc / cnt as f32;
             let add = x + r + 1;

@@ -97,7 +97,6 @@ pub struct Output {
     pub timings: Timings,
 }
 
-
 /// Ratio (eye line - crown) / (chin - eye line) of an average head with hair, used when the
 /// person mask cannot give the crown.
 pub const CROWN_FALLBACK_RATIO: f32 = 1.0;
@@ -107,7 +106,7 @@ pub const CROWN_FALLBACK_RATIO: f32 = 1.0;
 pub const COMPARABLE_FACE_FRACTION: f32 = 0.5;
 
 /// Minimum FaceMesh face-presence score for a detection to count as a face.
-pub const MIN_PRESENCE: f32 = 0.5;
+pub const MIN_PRESENCE: f32 = 0.9;
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
@@ -134,7 +133,8 @@ fn output_size(spec: &Spec, opts: &Options) -> Result<(u32, u32)> {
         Some(r) => {
             (r.min_width..=r.max_width).contains(&w)
                 && (r.min_height..=r.max_height).contains(&h)
-                && r.aspect.is_none_or(|a| ((w as f64 / h as f64) - a).abs() < 0.01)
+                && r.aspect
+                    .is_none_or(|a| ((w as f64 / h as f64) - a).abs() < 0.01)
         }
     };
     if ok {
@@ -151,12 +151,21 @@ fn background_rgb(spec: &Spec, opts: &Options) -> Result<[u8; 3]> {
     match &opts.background {
         None => spec.background.default_color()?.rgb(),
         Some(name) => {
-            let allowed: Vec<&str> = spec.background.allowed.iter().map(|c| c.name.as_str()).collect();
+            let allowed: Vec<&str> = spec
+                .background
+                .allowed
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
             spec.background
                 .find(name)
                 .ok_or_else(|| Error::InvalidOption {
                     option: "background".into(),
-                    reason: format!("`{name}` is not allowed by {}; allowed: {}", spec.id, allowed.join(", ")),
+                    reason: format!(
+                        "`{name}` is not allowed by {}; allowed: {}",
+                        spec.id,
+                        allowed.join(", ")
+                    ),
                 })?
                 .rgb()
         }
@@ -182,7 +191,12 @@ fn needed_face_px(rules: &[PxRule]) -> f32 {
 }
 
 /// Finds the one face to use; errors for none or several comparable faces.
-fn find_face(img: &RgbImage, rules: &[PxRule], opts: &Options, notices: &mut Vec<Notice>) -> Result<(Face, Landmarks)> {
+fn find_face(
+    img: &RgbImage,
+    rules: &[PxRule],
+    opts: &Options,
+    notices: &mut Vec<Notice>,
+) -> Result<(Face, Landmarks)> {
     if let Some(h) = opts.face {
         let face = face_from_hint(img, &h)?;
         let lm = landmarks::landmarks_refined(img, &face)?;
@@ -229,16 +243,35 @@ fn find_face(img: &RgbImage, rules: &[PxRule], opts: &Options, notices: &mut Vec
 fn face_from_hint(img: &RgbImage, h: &FaceHint) -> Result<Face> {
     let [x, y, w, hh] = h.bbox;
     let (iw, ih) = (img.width() as f32, img.height() as f32);
-    if !(w > 4.0 && hh > 4.0 && x + w > 0.0 && y + hh > 0.0 && x < iw && y < ih) || [x, y, w, hh].iter().any(|v| !v.is_finite()) {
+    if !(w > 4.0 && hh > 4.0 && x + w > 0.0 && y + hh > 0.0 && x < iw && y < ih)
+        || [x, y, w, hh].iter().any(|v| !v.is_finite())
+    {
         return Err(Error::InvalidOption {
             option: "face".into(),
-            reason: format!("face box {:?} is empty or outside the {}x{} photo", h.bbox, iw, ih),
+            reason: format!(
+                "face box {:?} is empty or outside the {}x{} photo",
+                h.bbox, iw, ih
+            ),
         });
     }
     let re = h.right_eye.unwrap_or(Point::new(x + 0.3 * w, y + 0.4 * hh));
     let le = h.left_eye.unwrap_or(Point::new(x + 0.7 * w, y + 0.4 * hh));
     let c = Point::new(x + w / 2.0, y + hh / 2.0);
-    Ok(Face { x, y, w, h: hh, score: 1.0, keypoints: [re, le, c, Point::new(c.x, y + 0.75 * hh), Point::new(x, c.y), Point::new(x + w, c.y)] })
+    Ok(Face {
+        x,
+        y,
+        w,
+        h: hh,
+        score: 1.0,
+        keypoints: [
+            re,
+            le,
+            c,
+            Point::new(c.x, y + 0.75 * hh),
+            Point::new(x, c.y),
+            Point::new(x + w, c.y),
+        ],
+    })
 }
 
 /// Errors if the face outline leaves the photo.
@@ -279,7 +312,16 @@ fn frame_to_source(x0: f64, y0: f64, scale: f64, theta: f32, c: Point) -> Affine
     let k = (1.0 / scale) as f32;
     // L = (x0, y0) + k * (u, v); S = c + R(theta) (L - c)
     let (lx, ly) = (x0 as f32 - c.x, y0 as f32 - c.y);
-    Affine { m: [co * k, -s * k, c.x + co * lx - s * ly, s * k, co * k, c.y + s * lx + co * ly] }
+    Affine {
+        m: [
+            co * k,
+            -s * k,
+            c.x + co * lx - s * ly,
+            s * k,
+            co * k,
+            c.y + s * lx + co * ly,
+        ],
+    }
 }
 
 /// Finds the crown (top of the hair) in a matte: scanning up from the eye line in the head's
@@ -336,7 +378,10 @@ pub fn find_crown(alpha: &Plane, eye_mid: Point, face_width: f32) -> Option<(f32
 /// Makes an ID photo from decoded pixels (sRGB, orientation already applied).
 pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Output> {
     if !(opts.max_upscale.is_finite() && opts.max_upscale >= 0.1) {
-        return Err(Error::InvalidOption { option: "max_upscale".into(), reason: "must be a number >= 0.1".into() });
+        return Err(Error::InvalidOption {
+            option: "max_upscale".into(),
+            reason: "must be a number >= 0.1".into(),
+        });
     }
     let mut timings = Timings::default();
     let (out_w, out_h) = output_size(spec, opts)?;
@@ -352,7 +397,11 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
 
     // 2. levelled frame: rotate about the eye midpoint so the eyes are level
     let roll = lm.roll_deg();
-    let theta = if roll.abs() > 1.0 { roll.to_radians() } else { 0.0 };
+    let theta = if roll.abs() > 1.0 {
+        roll.to_radians()
+    } else {
+        0.0
+    };
     let c = lm.eye_mid();
     let to_l = |p: Point| rotate(p, c, -theta);
     let chin_y = to_l(lm.chin()).y;
@@ -384,15 +433,27 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
     let wh = ((rh * s0).round() as u32).max(16);
     let map_w = frame_to_source(x0, y0, s0, theta, c);
     let work_f = warp_rgb_f32(img, &map_w, ww, wh);
-    let work = RgbImage::from_raw(ww, wh, work_f.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect())
-        .ok_or_else(|| Error::Internal("working image".into()))?;
+    let work = RgbImage::from_raw(
+        ww,
+        wh,
+        work_f
+            .iter()
+            .map(|v| v.round().clamp(0.0, 255.0) as u8)
+            .collect(),
+    )
+    .ok_or_else(|| Error::Internal("working image".into()))?;
     let (mask, small) = matte::segment(&work)?;
     timings.segment_ms = ms(t);
     let t = Instant::now();
     let alpha_w = matte::guided_upsample(&work, &small, &mask, 4, 1e-3)?;
 
     // 5. crown from the matte
-    let to_w = |p: Point| Point::new(((p.x as f64 - x0) * s0) as f32, ((p.y as f64 - y0) * s0) as f32);
+    let to_w = |p: Point| {
+        Point::new(
+            ((p.x as f64 - x0) * s0) as f32,
+            ((p.y as f64 - y0) * s0) as f32,
+        )
+    };
     let eye_w = to_w(head.eye_mid);
     let fallback_crown = head.crown_y;
     match find_crown(&alpha_w, eye_w, head.face_width * s0 as f32) {
@@ -422,9 +483,47 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
     let _ = fallback_crown;
     timings.refine_ms = ms(t);
 
-    // 6. final placement
-    let t = Instant::now();
-    let place = solve_limited(&rules, &head, out_w, out_h, opts.max_upscale)?;
+    // 6-8. final placement, render, composite; then measure the crown on the composited
+    // output the way `check` does, and correct the placement once if they disagree
+    let mut composed = RgbImage::new(1, 1);
+    let mut place = prelim;
+    for pass in 0..2 {
+        let t = Instant::now();
+        place = solve_limited(&rules, &head, out_w, out_h, opts.max_upscale)?;
+        let (rgb, alpha) = render_with_alpha(
+            img,
+            &alpha_w,
+            &place,
+            theta,
+            c,
+            (x0, y0, s0),
+            &head,
+            out_w,
+            out_h,
+            &mut notices,
+        )?;
+        timings.crop_resize_ms += ms(t);
+        let t = Instant::now();
+        composed = crate::composite::composite(&rgb, &alpha, bg);
+        timings.refine_ms += ms(t);
+        if pass == 1 {
+            break;
+        }
+        let t = Instant::now();
+        let out_head = place.apply(&head);
+        let matte_out = matte::person_matte(&composed)?;
+        let measured = find_crown(&matte_out, out_head.eye_mid, out_head.face_width);
+        timings.check_ms += ms(t);
+        match measured {
+            Some((y, false))
+                if (y - out_head.crown_y).abs() > 1.5
+                    && (y - out_head.crown_y).abs() < 0.25 * out_h as f32 =>
+            {
+                head.crown_y += (y - out_head.crown_y) / place.scale as f32;
+            }
+            _ => break,
+        }
+    }
     if place.scale > 1.0 + 1e-6 {
         notices.push(Notice::new(
             "face.upscaled",
@@ -433,16 +532,52 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
         ));
     }
 
-    // 7. colour: the one resize from the source to the output size
-    let rgb = render(img, &place, theta, c, out_w, out_h)?;
+    // 9. encode into the KB window
+    let t = Instant::now();
+    let enc = encode::encode_jpeg(&composed, spec.dpi, spec.byte_window())?;
+    timings.encode_ms = ms(t);
+
+    // 10. measure the result again
+    let t = Instant::now();
+    let mut report = check(&enc.bytes, spec)?;
+    report.notices.extend(notices);
+    timings.check_ms = ms(t);
+    Ok(Output {
+        width: out_w,
+        height: out_h,
+        quality: enc.quality,
+        jpeg: enc.bytes,
+        report,
+        timings,
+    })
+}
+
+/// Renders colour and alpha for a placement. Pixels outside the photo become background above
+/// the chin (an error if the person continues there) and extended clothing below it.
+#[allow(clippy::too_many_arguments)]
+fn render_with_alpha(
+    img: &RgbImage,
+    alpha_w: &Plane,
+    place: &Placement,
+    theta: f32,
+    c: Point,
+    work: (f64, f64, f64),
+    head: &Head,
+    out_w: u32,
+    out_h: u32,
+    notices: &mut Vec<Notice>,
+) -> Result<(RgbImage, Plane)> {
+    let (x0, y0, s0) = work;
+    let rgb = render(img, place, theta, c, out_w, out_h)?;
     // output px -> working px
+    let k = (s0 / place.scale) as f32;
     let map_ow = Affine {
         m: [
-            (1.0 / place.scale * s0) as f32,
+            k,
             0.0,
             ((place.ox - x0) * s0) as f32,
             0.0,
-            (1.0 / place.scale * s0) as f32,
+            k,
             ((place.oy - y0) * s0) as f32,
         ],
     };
@@ -455,51 +590,45 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
     for v in 0..out_h {
         for u in 0..out_w {
             let p = map_os.apply(Point::new(u as f32 + 0.5, v as f32 + 0.5));
-            let outside = p.x < 0.0 || p.y < 0.0 || p.x > sw || p.y > sh;
-            if !outside {
+            if !(p.x < 0.0 || p.y < 0.0 || p.x > sw || p.y > sh) {
                 continue;
             }
-            let k = (v * out_w + u) as usize;
+            let i = (v * out_w + u) as usize;
             if (v as f32) < chin_out {
-                if alpha.data[k] > 0.5 {
-                    let edge = if p.y < 0.0 { "top" } else if p.x < 0.0 { "left" } else { "right" };
+                if alpha.data[i] > 0.5 {
+                    let edge = if p.y < 0.0 {
+                        "top"
+                    } else if p.x < 0.0 {
+                        "left"
+                    } else {
+                        "right"
+                    };
                     return Err(Error::FaceCut { edge: edge.into() });
                 }
-                alpha.data[k] = 0.0;
-            } else if alpha.data[k] > 0.5 {
+                alpha.data[i] = 0.0;
+            } else if alpha.data[i] > 0.5 {
                 extended_body = true;
             }
         }
     }
-    if extended_body {
+    if extended_body && !notices.iter().any(|n| n.code == "crop.body_extended") {
         notices.push(Notice::new(
             "crop.body_extended",
             "照片下方或两侧空间不足, 衣服部分已延伸填充",
             "the photo ends above the required frame: clothing at the edge was extended",
         ));
     }
-    timings.crop_resize_ms = ms(t);
-
-    // 8. composite in linear light
-    let t = Instant::now();
-    let composed = crate::composite::composite(&rgb, &alpha, bg);
-    timings.refine_ms += ms(t);
-
-    // 9. encode into the KB window
-    let t = Instant::now();
-    let enc = encode::encode_jpeg(&composed, spec.dpi, spec.byte_window())?;
-    timings.encode_ms = ms(t);
-
-    // 10. measure the result again
-    let t = Instant::now();
-    let mut report = check(&enc.bytes, spec)?;
-    report.notices.extend(notices);
-    timings.check_ms = ms(t);
-    Ok(Output { width: out_w, height: out_h, quality: enc.quality, jpeg: enc.bytes, report, timings })
+    Ok((rgb, alpha))
 }
 
 /// Solves the placement, refusing faces that would need more than `max_upscale`.
-fn solve_limited(rules: &[PxRule], head: &Head, w: u32, h: u32, max_upscale: f64) -> Result<Placement> {
+fn solve_limited(
+    rules: &[PxRule],
+    head: &Head,
+    w: u32,
+    h: u32,
+    max_upscale: f64,
+) -> Result<Placement> {
     let free = geometry::solve(rules, head, w, h, f64::INFINITY);
     if free.placement.scale <= max_upscale {
         return Ok(free.placement);
@@ -511,7 +640,11 @@ fn solve_limited(rules: &[PxRule], head: &Head, w: u32, h: u32, max_upscale: f64
         .any(|r| geometry::is_scale_rule(*r) && !free.violated.contains(r));
     if newly_broken {
         // smallest scale meeting the scale rules the free solution meets
-        let kept: Vec<PxRule> = rules.iter().filter(|r| !free.violated.contains(&r.rule)).cloned().collect();
+        let kept: Vec<PxRule> = rules
+            .iter()
+            .filter(|r| !free.violated.contains(&r.rule))
+            .cloned()
+            .collect();
         let s_need = geometry::min_scale(&kept, head).max(1e-6);
         return Err(Error::FaceTooSmall {
             face_px: head.face_width,
@@ -531,7 +664,11 @@ fn render(img: &RgbImage, p: &Placement, theta: f32, c: Point, w: u32, h: u32) -
     let by = (p.oy - pad).floor();
     let bw = ((p.ox + vw + pad).ceil() - bx).max(1.0) as u32;
     let bh = ((p.oy + vh + pad).ceil() - by).max(1.0) as u32;
-    let inside = theta == 0.0 && bx >= 0.0 && by >= 0.0 && bx + bw as f64 <= img.width() as f64 && by + bh as f64 <= img.height() as f64;
+    let inside = theta == 0.0
+        && bx >= 0.0
+        && by >= 0.0
+        && bx + bw as f64 <= img.width() as f64
+        && by + bh as f64 <= img.height() as f64;
     if inside {
         return resize_rgb(img, (p.ox, p.oy, vw, vh), w, h);
     }
@@ -546,8 +683,14 @@ fn render(img: &RgbImage, p: &Placement, theta: f32, c: Point, w: u32, h: u32) -
     } else {
         let map = frame_to_source(bx, by, 1.0, theta, c);
         let f = warp_rgb_f32(img, &map, bw, bh);
-        RgbImage::from_raw(bw, bh, f.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect())
-            .ok_or_else(|| Error::Internal("rotated region".into()))?
+        RgbImage::from_raw(
+            bw,
+            bh,
+            f.iter()
+                .map(|v| v.round().clamp(0.0, 255.0) as u8)
+                .collect(),
+        )
+        .ok_or_else(|| Error::Internal("rotated region".into()))?
     };
     resize_rgb(&region, (p.ox - bx, p.oy - by, vw, vh), w, h)
 }
@@ -569,12 +712,18 @@ pub(crate) fn waive(results: &mut [RuleResult], rules: &[PxRule], head: &Head, w
         if r.status != Status::Fail {
             continue;
         }
-        let Some(rule) = GeometryRule::ALL.iter().find(|g| r.code == format!("geometry.{}", g.name())) else {
+        let Some(rule) = GeometryRule::ALL
+            .iter()
+            .find(|g| r.code == format!("geometry.{}", g.name()))
+        else {
             continue;
         };
         if best.violated.contains(rule) {
             r.status = Status::Waived;
-            r.message_en = format!("{} (waived: cannot hold together with higher-precedence rules for this head)", r.message_en);
+            r.message_en = format!(
+                "{} (waived: cannot hold together with higher-precedence rules for this head)",
+                r.message_en
+            );
             r.message_zh = format!("{} (按规格优先级豁免)", r.message_zh);
         }
     }

@@ -370,15 +370,28 @@ mod downscale_tests {
     use super::*;
     #[test]
     fn downscale_odd_sizes_keeps_content() {
-        for (w, h, dw, dh) in [(358u32, 441u32, 80u32, 98u32), (358, 441, 52, 64), (910, 1137, 102, 128), (100, 100, 33, 17)] {
-            let img = RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 100]));
+        for (w, h, dw, dh) in [
+            (358u32, 441u32, 80u32, 98u32),
+            (358, 441, 52, 64),
+            (910, 1137, 102, 128),
+            (100, 100, 33, 17),
+        ] {
+            let img = RgbImage::from_fn(w, h, |x, y| {
+                image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 100])
+            });
             let out = downscale_to(&img, dw, dh).unwrap();
             for y in 0..dh {
                 for x in 0..dw {
                     let p = out.get_pixel(x, y);
                     let ex = ((x as f32 + 0.5) / dw as f32 * 255.0) as i32;
                     let ey = ((y as f32 + 0.5) / dh as f32 * 255.0) as i32;
-                    assert!((p[0] as i32 - ex).abs() < 8 && (p[1] as i32 - ey).abs() < 8 && (p[2] as i32 - 100).abs() < 3, "{w}x{h}->{dw}x{dh} at {x},{y}: {:?} vs {ex},{ey}", p);
+                    assert!(
+                        (p[0] as i32 - ex).abs() < 8
+                            && (p[1] as i32 - ey).abs() < 8
+                            && (p[2] as i32 - 100).abs() < 3,
+                        "{w}x{h}->{dw}x{dh} at {x},{y}: {:?} vs {ex},{ey}",
+                        p
+                    );
                 }
             }
         }

@@ -9,7 +9,9 @@ use crate::error::Result;
 use crate::geometry::{self, Head};
 use crate::landmarks;
 use crate::matte;
-use crate::pipeline::{find_crown, waive, COMPARABLE_FACE_FRACTION, CROWN_FALLBACK_RATIO, MIN_PRESENCE};
+use crate::pipeline::{
+    find_crown, waive, COMPARABLE_FACE_FRACTION, CROWN_FALLBACK_RATIO, MIN_PRESENCE,
+};
 use crate::report::{Notice, Report, RuleResult, Status};
 use crate::spec::Spec;
 
@@ -18,7 +20,11 @@ use crate::spec::Spec;
 pub const MAX_BACKGROUND_DELTA_E: f64 = 10.0;
 
 /// Checks decoded pixels (plus the file's header facts, when known) against `spec`.
-pub fn check_decoded(img: &RgbImage, spec: &Spec, file: Option<(&FileInfo, usize)>) -> Result<Report> {
+pub fn check_decoded(
+    img: &RgbImage,
+    spec: &Spec,
+    file: Option<(&FileInfo, usize)>,
+) -> Result<Report> {
     let (w, h) = img.dimensions();
     let mut rules = Vec::new();
     let mut notices = Vec::new();
@@ -26,7 +32,11 @@ pub fn check_decoded(img: &RgbImage, spec: &Spec, file: Option<(&FileInfo, usize
         file_rules(spec, info, len, &mut rules);
     }
     let short = w.min(h) as f32;
-    let opts = DetectOptions { enough_face_px: short * 0.25, min_face_px: (short * 0.08).max(24.0), ..DetectOptions::default() };
+    let opts = DetectOptions {
+        enough_face_px: short * 0.25,
+        min_face_px: (short * 0.08).max(24.0),
+        ..DetectOptions::default()
+    };
     let faces = detect_faces(img, &opts)?;
     let mut verified = Vec::new();
     for f in faces {
@@ -41,7 +51,13 @@ pub fn check_decoded(img: &RgbImage, spec: &Spec, file: Option<(&FileInfo, usize
             verified.push((f, lm));
         }
     }
-    rules.push(RuleResult::range("face.count", verified.len() as f64, Some(1.0), Some(1.0), "faces"));
+    rules.push(RuleResult::range(
+        "face.count",
+        verified.len() as f64,
+        Some(1.0),
+        Some(1.0),
+        "faces",
+    ));
     let Some((_, lm)) = verified.into_iter().next() else {
         return Ok(Report::new(&spec.id, rules, notices));
     };
@@ -51,7 +67,11 @@ pub fn check_decoded(img: &RgbImage, spec: &Spec, file: Option<(&FileInfo, usize
     let crown_y = match find_crown(&alpha, eye_mid, lm.face_width()) {
         Some((y, false)) => y,
         Some((y, true)) => {
-            notices.push(Notice::new("geometry.crown_at_edge", "头发顶部触及图像上边缘", "the hair reaches the top edge of the image"));
+            notices.push(Notice::new(
+                "geometry.crown_at_edge",
+                "头发顶部触及图像上边缘",
+                "the hair reaches the top edge of the image",
+            ));
             y
         }
         None => {
@@ -63,12 +83,24 @@ pub fn check_decoded(img: &RgbImage, spec: &Spec, file: Option<(&FileInfo, usize
             eye_mid.y - CROWN_FALLBACK_RATIO * (chin_y - eye_mid.y)
         }
     };
-    let head = Head { eye_mid, inter_eye: lm.inter_eye(), face_width: lm.face_width(), chin_y, crown_y };
+    let head = Head {
+        eye_mid,
+        inter_eye: lm.inter_eye(),
+        face_width: lm.face_width(),
+        chin_y,
+        crown_y,
+    };
     let px_rules = geometry::px_rules(spec, w, h);
     let mut geo = Vec::new();
     for r in &px_rules {
         let v = geometry::measure(r.rule, &head, w, h);
-        let mut res = RuleResult::range(&format!("geometry.{}", r.rule.name()), v, Some(r.range.min).filter(|x| x.is_finite()), Some(r.range.max).filter(|x| x.is_finite()), "px");
+        let mut res = RuleResult::range(
+            &format!("geometry.{}", r.rule.name()),
+            v,
+            Some(r.range.min).filter(|x| x.is_finite()),
+            Some(r.range.max).filter(|x| x.is_finite()),
+            "px",
+        );
         if r.implied && res.status == Status::Fail {
             res.status = Status::Warn;
         }
@@ -77,8 +109,20 @@ pub fn check_decoded(img: &RgbImage, spec: &Spec, file: Option<(&FileInfo, usize
     waive(&mut geo, &px_rules, &head, w, h);
     rules.extend(geo);
     let roll = lm.roll_deg() as f64;
-    rules.push(RuleResult::range("pose.roll", roll, Some(-spec.pose.max_roll), Some(spec.pose.max_roll), "deg"));
-    let mut yaw = RuleResult::range("pose.yaw", lm.yaw_deg() as f64, Some(-spec.pose.max_yaw), Some(spec.pose.max_yaw), "deg");
+    rules.push(RuleResult::range(
+        "pose.roll",
+        roll,
+        Some(-spec.pose.max_roll),
+        Some(spec.pose.max_roll),
+        "deg",
+    ));
+    let mut yaw = RuleResult::range(
+        "pose.yaw",
+        lm.yaw_deg() as f64,
+        Some(-spec.pose.max_yaw),
+        Some(spec.pose.max_yaw),
+        "deg",
+    );
     if yaw.status == Status::Fail {
         // estimated from 2-D landmarks only: advisory
         yaw.status = Status::Warn;
@@ -89,24 +133,72 @@ pub fn check_decoded(img: &RgbImage, spec: &Spec, file: Option<(&FileInfo, usize
 }
 
 fn file_rules(spec: &Spec, info: &FileInfo, len: usize, rules: &mut Vec<RuleResult>) {
-    rules.push(RuleResult::flag("file.format", info.format == SourceFormat::Jpeg, "文件格式须为 JPEG", "The file must be a JPEG"));
+    rules.push(RuleResult::flag(
+        "file.format",
+        info.format == SourceFormat::Jpeg,
+        "文件格式须为 JPEG",
+        "The file must be a JPEG",
+    ));
     let (wmin, wmax, hmin, hmax) = match &spec.pixels.range {
         Some(r) => (r.min_width, r.max_width, r.min_height, r.max_height),
-        None => (spec.pixels.width, spec.pixels.width, spec.pixels.height, spec.pixels.height),
+        None => (
+            spec.pixels.width,
+            spec.pixels.width,
+            spec.pixels.height,
+            spec.pixels.height,
+        ),
     };
-    rules.push(RuleResult::range("file.width", info.display_width as f64, Some(wmin as f64), Some(wmax as f64), "px"));
-    rules.push(RuleResult::range("file.height", info.display_height as f64, Some(hmin as f64), Some(hmax as f64), "px"));
+    rules.push(RuleResult::range(
+        "file.width",
+        info.display_width as f64,
+        Some(wmin as f64),
+        Some(wmax as f64),
+        "px",
+    ));
+    rules.push(RuleResult::range(
+        "file.height",
+        info.display_height as f64,
+        Some(hmin as f64),
+        Some(hmax as f64),
+        "px",
+    ));
     if let Some(aspect) = spec.pixels.range.as_ref().and_then(|r| r.aspect) {
         let a = info.display_width as f64 / info.display_height.max(1) as f64;
-        rules.push(RuleResult::range("file.aspect", a, Some(aspect - 0.01), Some(aspect + 0.01), "ratio"));
+        rules.push(RuleResult::range(
+            "file.aspect",
+            a,
+            Some(aspect - 0.01),
+            Some(aspect + 0.01),
+            "ratio",
+        ));
     }
-    let (dmin, dmax) = spec.dpi_range.map(|[a, b]| (a as f64, b as f64)).unwrap_or((spec.dpi as f64, spec.dpi as f64));
+    let (dmin, dmax) = spec
+        .dpi_range
+        .map(|[a, b]| (a as f64, b as f64))
+        .unwrap_or((spec.dpi as f64, spec.dpi as f64));
     match &info.density {
-        Some(d) => rules.push(RuleResult::range("file.dpi", d.x_dpi, Some(dmin - 0.5), Some(dmax + 0.5), "dpi")),
-        None => rules.push(RuleResult::flag("file.dpi", false, "文件未记录 DPI", "The file records no DPI")),
+        Some(d) => rules.push(RuleResult::range(
+            "file.dpi",
+            d.x_dpi,
+            Some(dmin - 0.5),
+            Some(dmax + 0.5),
+            "dpi",
+        )),
+        None => rules.push(RuleResult::flag(
+            "file.dpi",
+            false,
+            "文件未记录 DPI",
+            "The file records no DPI",
+        )),
     }
     if let Some(win) = &spec.file_size_kb {
-        rules.push(RuleResult::range("file.kb_window", len as f64 / 1024.0, win.min, win.max, "kb"));
+        rules.push(RuleResult::range(
+            "file.kb_window",
+            len as f64 / 1024.0,
+            win.min,
+            win.max,
+            "kb",
+        ));
     }
     rules.push(RuleResult::flag(
         "file.bit_depth",
@@ -127,13 +219,24 @@ fn to_lab(rgb: [f64; 3]) -> [f64; 3] {
     let x = 0.4124 * lin[0] + 0.3576 * lin[1] + 0.1805 * lin[2];
     let y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
     let z = 0.0193 * lin[0] + 0.1192 * lin[1] + 0.9505 * lin[2];
-    let f = |t: f64| if t > 0.008856 { t.cbrt() } else { 7.787 * t + 16.0 / 116.0 };
+    let f = |t: f64| {
+        if t > 0.008856 {
+            t.cbrt()
+        } else {
+            7.787 * t + 16.0 / 116.0
+        }
+    };
     let (fx, fy, fz) = (f(x / 0.95047), f(y), f(z / 1.08883));
     [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
 }
 
 /// Mean colour of the background above the eye line against the nearest allowed colour.
-fn background_rule(img: &RgbImage, alpha: &crate::raster::Plane, spec: &Spec, eye_y: f32) -> RuleResult {
+fn background_rule(
+    img: &RgbImage,
+    alpha: &crate::raster::Plane,
+    spec: &Spec,
+    eye_y: f32,
+) -> RuleResult {
     let (w, _) = img.dimensions();
     let mut sum = [0f64; 3];
     let mut n = 0usize;
@@ -150,7 +253,12 @@ fn background_rule(img: &RgbImage, alpha: &crate::raster::Plane, spec: &Spec, ey
         }
     }
     if n < 50 {
-        let mut r = RuleResult::flag("background.color", false, "无法找到背景区域", "No background area found");
+        let mut r = RuleResult::flag(
+            "background.color",
+            false,
+            "无法找到背景区域",
+            "No background area found",
+        );
         r.status = Status::Warn;
         return r;
     }
@@ -166,5 +274,11 @@ fn background_rule(img: &RgbImage, alpha: &crate::raster::Plane, spec: &Spec, ey
             ((lab[0] - l2[0]).powi(2) + (lab[1] - l2[1]).powi(2) + (lab[2] - l2[2]).powi(2)).sqrt()
         })
         .fold(f64::INFINITY, f64::min);
-    RuleResult::range("background.color", de, None, Some(MAX_BACKGROUND_DELTA_E), "dE")
+    RuleResult::range(
+        "background.color",
+        de,
+        None,
+        Some(MAX_BACKGROUND_DELTA_E),
+        "dE",
+    )
 }

@@ -14,7 +14,10 @@ fn portraits() -> Option<PathBuf> {
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!("skipped: real portraits not found at {} (set IDPHOTO_SHARED)", p.display());
+        eprintln!(
+            "skipped: real portraits not found at {} (set IDPHOTO_SHARED)",
+            p.display()
+        );
         None
     }
 }
@@ -42,7 +45,12 @@ fn real_portraits_make_and_check_for_four_specs() {
     ];
     let only = std::env::var("IDPHOTO_ONLY").ok();
     let mut failures = Vec::new();
-    for spec_id in ["cn-id-card", "cn-social-security", "cn-exit-entry", "us-visa"] {
+    for spec_id in [
+        "cn-id-card",
+        "cn-social-security",
+        "cn-exit-entry",
+        "us-visa",
+    ] {
         let spec = presets::get(spec_id).unwrap();
         for f in files {
             if only.as_deref().is_some_and(|o| !f.contains(o)) {
@@ -59,11 +67,20 @@ fn real_portraits_make_and_check_for_four_specs() {
             let name = format!("{}-{spec_id}.jpg", f.replace('/', "_"));
             std::fs::write(out_dir().join(&name), &out.jpeg).unwrap();
             let rep = check(&out.jpeg, &spec).unwrap();
-            eprintln!("{spec_id} {f}: q{} {:.1} KB {:?}\n{}", out.quality, out.jpeg.len() as f64 / 1024.0, out.timings, rep.to_table());
+            eprintln!(
+                "{spec_id} {f}: q{} {:.1} KB {:?}\n{}",
+                out.quality,
+                out.jpeg.len() as f64 / 1024.0,
+                out.timings,
+                rep.to_table()
+            );
             if !rep.passed {
                 failures.push(format!(
                     "{spec_id} {f}: {}",
-                    rep.failures().map(|r| format!("{} {:?}", r.code, r.value)).collect::<Vec<_>>().join(", ")
+                    rep.failures()
+                        .map(|r| format!("{} {:?}", r.code, r.value))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             let roll = rep.rule("pose.roll").and_then(|r| r.value).unwrap();
@@ -80,12 +97,18 @@ fn small_faces_are_refused_with_the_minimum() {
     for f in ["obama_small.jpg", "obama-480p.jpg"] {
         let bytes = std::fs::read(dir.join(f)).unwrap();
         match process(&bytes, &spec, &Options::default()) {
-            Err(Error::FaceTooSmall { face_px, min_face_px }) => {
+            Err(Error::FaceTooSmall {
+                face_px,
+                min_face_px,
+            }) => {
                 eprintln!("{f}: face {face_px:.0} px, needs {min_face_px:.0} px");
                 assert!(min_face_px > face_px * 1.3);
                 assert!(min_face_px > 140.0 && min_face_px < 200.0);
             }
-            other => panic!("{f}: expected FaceTooSmall, got {:?}", other.map(|o| o.report.passed)),
+            other => panic!(
+                "{f}: expected FaceTooSmall, got {:?}",
+                other.map(|o| o.report.passed)
+            ),
         }
     }
 }
