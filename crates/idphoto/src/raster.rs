@@ -82,33 +82,77 @@ impl Affine {
 }
 
 /// Samples `src` through `map` into a `w` x `h` f32 RGB buffer (values 0..255), bilinear,
-/// clamping to the edge. When the map shrinks by more than 1.5x, it averages `ss` x `ss`
-/// sub-samples per pixel to avoid aliasing.
+/// clamping to the edge. When the map shrinks by more than 1.5x, the source region it covers is
+/// first reduced with fast_image_resize (an averaging convolution) so that the bilinear
+/// sampling runs at about 1:1 without aliasing.
 pub fn warp_rgb_f32(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Vec<f32> {
     let [a, b, _, d, e, _] = map.m;
     let scale = (a * a + d * d).sqrt().max((b * b + e * e).sqrt());
-    let ss = (scale.ceil() as usize).clamp(1, 4);
-    let inv = 1.0 / (ss * ss) as f32;
+    if scale > 1.5 {
+        // bounding box of the destination in the source
+        let corners = [
+            (0.0, 0.0),
+            (w as f32, 0.0),
+            (0.0, h as f32),
+            (w as f32, h as f32),
+        ]
+        .map(|(u, v)| map.apply(Point::new(u, v)));
+        let x0 = corners
+            .iter()
+            .map(|p| p.x)
+            .fold(f32::MAX, f32::min)
+            .floor()
+            .max(0.0)
+            - 0.0;
+        let y0 = corners
+            .iter()
+            .map(|p| p.y)
+            .fold(f32::MAX, f32::min)
+            .floor()
+            .max(0.0);
+        let x1 = corners
+            .iter()
+            .map(|p| p.x)
+            .fold(f32::MIN, f32::max)
+            .ceil()
+            .min(src.width() as f32);
+        let y1 = corners
+            .iter()
+            .map(|p| p.y)
+            .fold(f32::MIN, f32::max)
+            .ceil()
+            .min(src.height() as f32);
+        if x1 - x0 >= 2.0 && y1 - y0 >= 2.0 {
+            let k = scale;
+            let rw = (((x1 - x0) / k).round() as u32).max(1);
+            let rh = (((y1 - y0) / k).round() as u32).max(1);
+            if let Ok(small) = resize_rgb_filter(
+                src,
+                (x0 as f64, y0 as f64, (x1 - x0) as f64, (y1 - y0) as f64),
+                rw,
+                rh,
+                FilterType::Bilinear,
+            ) {
+                let (kx, ky) = ((x1 - x0) / rw as f32, (y1 - y0) / rh as f32);
+                let [a, b, c, d, e, f] = map.m;
+                let m2 = Affine {
+                    m: [a / kx, b / kx, (c - x0) / kx, d / ky, e / ky, (f - y0) / ky],
+                };
+                return warp_bilinear(&small, &m2, w, h);
+            }
+        }
+    }
+    warp_bilinear(src, map, w, h)
+}
+
+fn warp_bilinear(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Vec<f32> {
     let mut out = vec![0f32; (w * h * 3) as usize];
     for v in 0..h {
         for u in 0..w {
-            let mut acc = [0f32; 3];
-            for j in 0..ss {
-                for i in 0..ss {
-                    let p = map.apply(Point::new(
-                        u as f32 + (i as f32 + 0.5) / ss as f32,
-                        v as f32 + (j as f32 + 0.5) / ss as f32,
-                    ));
-                    let px = bilinear_rgb(src, p.x - 0.5, p.y - 0.5);
-                    acc[0] += px[0];
-                    acc[1] += px[1];
-                    acc[2] += px[2];
-                }
-            }
+            let p = map.apply(Point::new(u as f32 + 0.5, v as f32 + 0.5));
+            let px = bilinear_rgb(src, p.x - 0.5, p.y - 0.5);
             let o = ((v * w + u) * 3) as usize;
-            out[o] = acc[0] * inv;
-            out[o + 1] = acc[1] * inv;
-            out[o + 2] = acc[2] * inv;
+            out[o..o + 3].copy_from_slice(&px);
         }
     }
     out
@@ -237,96 +281,40 @@ fn bytemuck_f32(data: &[f32]) -> &[fast_image_resize::pixels::F32] {
 /// fractional, must lie inside the image) of `src` to exactly `w` x `h` with a Lanczos3
 /// convolution (SIMD). This is the one resampling step of the output's colour pixels.
 pub fn resize_rgb(src: &RgbImage, crop: (f64, f64, f64, f64), w: u32, h: u32) -> Result<RgbImage> {
+    resize_rgb_filter(src, crop, w, h, FilterType::Lanczos3)
+}
+
+/// Resizes the whole image to exactly `w` x `h` with fast_image_resize (a bilinear convolution,
+/// whose support widens with the ratio, so it averages properly when shrinking). Used for the
+/// small inputs of the detection and segmentation models.
+pub fn downscale_to(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage> {
+    resize_rgb_filter(
+        src,
+        (0.0, 0.0, src.width() as f64, src.height() as f64),
+        w.max(1),
+        h.max(1),
+        FilterType::Bilinear,
+    )
+}
+
+fn resize_rgb_filter(
+    src: &RgbImage,
+    crop: (f64, f64, f64, f64),
+    w: u32,
+    h: u32,
+    filter: FilterType,
+) -> Result<RgbImage> {
     let view = ImageRef::new(src.width(), src.height(), src.as_raw(), PixelType::U8x3)
         .map_err(|e| Error::Internal(format!("resize source: {e}")))?;
     let mut dst = Image::new(w, h, PixelType::U8x3);
     let opts = ResizeOptions::new()
-        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .resize_alg(ResizeAlg::Convolution(filter))
         .crop(crop.0, crop.1, crop.2, crop.3);
     Resizer::new()
         .resize(&view, &mut dst, &opts)
         .map_err(|e| Error::Internal(format!("resize: {e}")))?;
     RgbImage::from_raw(w, h, dst.into_vec())
         .ok_or_else(|| Error::Internal("resize produced a short buffer".into()))
-}
-
-/// Resizes the whole image to exactly `w` x `h`: area averaging when shrinking, bilinear when
-/// enlarging. Used for the small inputs of the detection and segmentation models.
-///
-/// (fast_image_resize 6.1.0 returned wrong colours for some large-ratio U8x3 reductions on
-/// this project's photos, with every CPU extension: the model inputs use this plain code.)
-pub fn downscale_to(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage> {
-    let (w, h) = (w.max(1), h.max(1));
-    let (sw, sh) = src.dimensions();
-    if sw == 0 || sh == 0 {
-        return Err(Error::Internal("empty image".into()));
-    }
-    let hw = axis_weights(sw, w);
-    let vw = axis_weights(sh, h);
-    let raw = src.as_raw();
-    // horizontal pass: sh rows of w pixels
-    let mut tmp = vec![0f32; (w * sh * 3) as usize];
-    for y in 0..sh as usize {
-        let row = &raw[y * sw as usize * 3..(y + 1) * sw as usize * 3];
-        for (x, taps) in hw.iter().enumerate() {
-            let mut acc = [0f32; 3];
-            for &(i, wt) in taps {
-                for c in 0..3 {
-                    acc[c] += row[i * 3 + c] as f32 * wt;
-                }
-            }
-            let o = (y * w as usize + x) * 3;
-            tmp[o..o + 3].copy_from_slice(&acc);
-        }
-    }
-    let mut out = vec![0u8; (w * h * 3) as usize];
-    for (y, taps) in vw.iter().enumerate() {
-        for x in 0..w as usize {
-            let mut acc = [0f32; 3];
-            for &(i, wt) in taps {
-                let o = (i * w as usize + x) * 3;
-                for c in 0..3 {
-                    acc[c] += tmp[o + c] * wt;
-                }
-            }
-            let o = (y * w as usize + x) * 3;
-            for c in 0..3 {
-                out[o + c] = acc[c].round().clamp(0.0, 255.0) as u8;
-            }
-        }
-    }
-    RgbImage::from_raw(w, h, out).ok_or_else(|| Error::Internal("downscale buffer".into()))
-}
-
-/// For each destination index, the source indices and weights (summing to 1).
-fn axis_weights(src: u32, dst: u32) -> Vec<Vec<(usize, f32)>> {
-    let scale = src as f64 / dst as f64;
-    (0..dst)
-        .map(|d| {
-            if scale <= 1.0 {
-                // bilinear
-                let x = ((d as f64 + 0.5) * scale - 0.5).clamp(0.0, (src - 1) as f64);
-                let i0 = x.floor() as usize;
-                let i1 = (i0 + 1).min(src as usize - 1);
-                let f = (x - i0 as f64) as f32;
-                vec![(i0, 1.0 - f), (i1, f)]
-            } else {
-                let a = d as f64 * scale;
-                let b = a + scale;
-                let mut taps = Vec::new();
-                let mut i = a.floor() as usize;
-                while (i as f64) < b && i < src as usize {
-                    let lo = a.max(i as f64);
-                    let hi = b.min(i as f64 + 1.0);
-                    if hi > lo {
-                        taps.push((i, ((hi - lo) / scale) as f32));
-                    }
-                    i += 1;
-                }
-                taps
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -344,6 +332,28 @@ mod tests {
         // corner distance is half the diagonal of the source rect
         let corner = m.apply(Point::new(0.0, 0.0));
         assert!((corner.dist(Point::new(100.0, 50.0)) - 32.0 * 2f32.sqrt()).abs() < 1e-2);
+    }
+
+    #[test]
+    fn shrinking_warp_matches_the_gradient() {
+        let img = RgbImage::from_fn(800, 600, |x, y| {
+            image::Rgb([(x / 4) as u8, (y / 3) as u8, 50])
+        });
+        // 4x shrink of the region x 100..500, y 60..420, no rotation
+        let map = Affine {
+            m: [4.0, 0.0, 100.0, 0.0, 4.0, 60.0],
+        };
+        let out = warp_rgb_f32(&img, &map, 100, 90);
+        for (u, v) in [(0u32, 0u32), (50, 45), (99, 89)] {
+            let o = ((v * 100 + u) * 3) as usize;
+            let ex = (100.0 + 4.0 * (u as f32 + 0.5)) / 4.0;
+            let ey = (60.0 + 4.0 * (v as f32 + 0.5)) / 3.0;
+            assert!(
+                (out[o] - ex).abs() < 2.0 && (out[o + 1] - ey).abs() < 2.0,
+                "{u},{v}: {:?} vs {ex},{ey}",
+                &out[o..o + 3]
+            );
+        }
     }
 
     #[test]
