@@ -52,8 +52,17 @@ struct Config {
     optimized_huffman: bool,
 }
 
-/// The primary configuration: the smallest files at a given quality.
+/// The primary configuration: 4:2:0 with the standard Huffman tables. jpeg-encoder writes this
+/// as one interleaved baseline scan, the most widely readable layout; with optimised tables it
+/// writes one scan per component, which some decoders get wrong (zune-jpeg 0.5.15 decodes such
+/// files into green stripes), so optimisation is only a lever for a too-small upper bound.
 const PRIMARY: Config = Config {
+    subsampling: Subsampling::S420,
+    optimized_huffman: false,
+};
+
+/// The smallest files at a given quality (4:2:0, optimised tables, one scan per component).
+const SMALLEST: Config = Config {
     subsampling: Subsampling::S420,
     optimized_huffman: true,
 };
@@ -299,16 +308,8 @@ pub fn encode_jpeg(
     if let Some((q, _)) = below {
         let levers = [
             Config {
-                subsampling: Subsampling::S420,
-                optimized_huffman: false,
-            },
-            Config {
                 subsampling: Subsampling::S422,
-                optimized_huffman: true,
-            },
-            Config {
-                subsampling: Subsampling::S444,
-                optimized_huffman: true,
+                optimized_huffman: false,
             },
             Config {
                 subsampling: Subsampling::S444,
@@ -321,7 +322,7 @@ pub fn encode_jpeg(
                 break;
             }
             // At quality 100 only the biggest setting matters; jump straight to it.
-            if at_top && i < 3 {
+            if at_top && i < 1 {
                 continue;
             }
             s.encode(q, config)?;
@@ -332,6 +333,24 @@ pub fn encode_jpeg(
         if at_top && s.hits.is_empty() {
             // The biggest setting at quality 100 is still too small: nothing can reach min.
             return Err(s.unreachable());
+        }
+    }
+    // Smaller lever: every probe above the upper bound. Optimised Huffman tables shrink the
+    // file by a few per cent at the same quality; try them at the lowest quality probed.
+    if s.hits.is_empty()
+        && !probes
+            .iter()
+            .any(|&(_, size)| max.is_none_or(|m| size <= m))
+    {
+        if let Some(&(q, _)) = probes.iter().min_by_key(|&&(q, _)| q) {
+            let mut q = q;
+            while s.encodes < MAX_ENCODES && s.hits.is_empty() && q <= 100 {
+                let size = s.encode(q, SMALLEST)?;
+                if min.is_some_and(|m| size < m) {
+                    break;
+                }
+                q = q.saturating_add(5);
+            }
         }
     }
     match s.best(target) {
@@ -480,7 +499,7 @@ mod tests {
         assert_eq!((e.quality, e.encodes), (90, 1));
         assert_eq!(
             (e.subsampling, e.optimized_huffman),
-            (Subsampling::S420, true)
+            (Subsampling::S420, false)
         );
         assert!(has_marker(&e.bytes, 0xC0), "baseline SOF0 present");
         assert!(!has_marker(&e.bytes, 0xC2), "no progressive SOF2");

@@ -445,6 +445,13 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
     let (mask, small) = matte::segment(&work)?;
     timings.segment_ms = ms(t);
     let t = Instant::now();
+    let levelled = if theta != 0.0 {
+        Some(Levelled::new(img, (x0, y0, rw, rh), s0, theta, c)?)
+    } else {
+        None
+    };
+    timings.crop_resize_ms += ms(t);
+    let t = Instant::now();
     let alpha_w = matte::guided_upsample(&work, &small, &mask, 4, 1e-3)?;
 
     // 5. crown from the matte
@@ -492,6 +499,7 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
         place = solve_limited(&rules, &head, out_w, out_h, opts.max_upscale)?;
         let (rgb, alpha) = render_with_alpha(
             img,
+            levelled.as_ref(),
             &alpha_w,
             &place,
             theta,
@@ -557,6 +565,7 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
 #[allow(clippy::too_many_arguments)]
 fn render_with_alpha(
     img: &RgbImage,
+    levelled: Option<&Levelled>,
     alpha_w: &Plane,
     place: &Placement,
     theta: f32,
@@ -568,7 +577,7 @@ fn render_with_alpha(
     notices: &mut Vec<Notice>,
 ) -> Result<(RgbImage, Plane)> {
     let (x0, y0, s0) = work;
-    let rgb = render(img, place, theta, c, out_w, out_h)?;
+    let rgb = render(img, levelled, place, theta, c, out_w, out_h)?;
     // output px -> working px
     let k = (s0 / place.scale) as f32;
     let map_ow = Affine {
@@ -656,8 +665,27 @@ fn solve_limited(
 
 /// Renders the output's colour pixels: one Lanczos resize from the source (after an exact
 /// rotation at source resolution when the eyes must be levelled).
-fn render(img: &RgbImage, p: &Placement, theta: f32, c: Point, w: u32, h: u32) -> Result<RgbImage> {
+fn render(
+    img: &RgbImage,
+    levelled: Option<&Levelled>,
+    p: &Placement,
+    theta: f32,
+    c: Point,
+    w: u32,
+    h: u32,
+) -> Result<RgbImage> {
     let (vw, vh) = (w as f64 / p.scale, h as f64 / p.scale);
+    if let Some(lv) = levelled {
+        let (cx, cy) = ((p.ox - lv.bx) * lv.scale, (p.oy - lv.by) * lv.scale);
+        let (cw, ch) = (vw * lv.scale, vh * lv.scale);
+        if cx >= 0.0
+            && cy >= 0.0
+            && cx + cw <= lv.img.width() as f64
+            && cy + ch <= lv.img.height() as f64
+        {
+            return resize_rgb(&lv.img, (cx, cy, cw, ch), w, h);
+        }
+    }
     // integer box in the levelled frame around the crop, with room for the filter
     let pad = 4.0;
     let bx = (p.ox - pad).floor();
@@ -693,6 +721,49 @@ fn render(img: &RgbImage, p: &Placement, theta: f32, c: Point, w: u32, h: u32) -
         .ok_or_else(|| Error::Internal("rotated region".into()))?
     };
     resize_rgb(&region, (p.ox - bx, p.oy - by, vw, vh), w, h)
+}
+
+/// The working region rotated once into the levelled frame, for heads that must be levelled:
+/// every render pass crops from it. Sampled at source resolution, or lower when that would
+/// exceed 4 MP (then the final resize still shrinks by at least 2x).
+pub(crate) struct Levelled {
+    img: RgbImage,
+    /// Levelled-frame coordinates of the image's top-left corner.
+    bx: f64,
+    by: f64,
+    /// Pixels of `img` per levelled-frame pixel.
+    scale: f64,
+}
+
+impl Levelled {
+    fn new(
+        src: &RgbImage,
+        region: (f64, f64, f64, f64),
+        out_scale: f64,
+        theta: f32,
+        c: Point,
+    ) -> Result<Levelled> {
+        let (x0, y0, rw, rh) = region;
+        let scale = (4.0e6 / (rw * rh)).sqrt().max(2.0 * out_scale).min(1.0);
+        let w = ((rw * scale).ceil() as u32).max(1);
+        let h = ((rh * scale).ceil() as u32).max(1);
+        let map = frame_to_source(x0, y0, scale, theta, c);
+        let f = warp_rgb_f32(src, &map, w, h);
+        let img = RgbImage::from_raw(
+            w,
+            h,
+            f.iter()
+                .map(|v| v.round().clamp(0.0, 255.0) as u8)
+                .collect(),
+        )
+        .ok_or_else(|| Error::Internal("levelled region".into()))?;
+        Ok(Levelled {
+            img,
+            bx: x0,
+            by: y0,
+            scale,
+        })
+    }
 }
 
 /// Checks encoded image bytes against a spec: file rules, then every geometric rule measured
