@@ -490,13 +490,13 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
     let _ = fallback_crown;
     timings.refine_ms = ms(t);
 
-    // 6-8. final placement, render, composite; then measure the crown on the composited
-    // output the way `check` does, and correct the placement once if they disagree
-    let mut composed = RgbImage::new(1, 1);
-    let mut place = prelim;
-    for pass in 0..2 {
+    // 6-10. final placement, render, composite, encode, check. `check` measures the crown on
+    // the encoded result with its own matte; when a crown rule fails there, the placement is
+    // corrected once by the difference and the photo made again.
+    let mut pass = 0;
+    let (enc, mut report, place) = loop {
         let t = Instant::now();
-        place = solve_limited(&rules, &head, out_w, out_h, opts.max_upscale)?;
+        let place = solve_limited(&rules, &head, out_w, out_h, opts.max_upscale)?;
         let (rgb, alpha) = render_with_alpha(
             img,
             levelled.as_ref(),
@@ -512,26 +512,35 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
         )?;
         timings.crop_resize_ms += ms(t);
         let t = Instant::now();
-        composed = crate::composite::composite(&rgb, &alpha, bg);
+        let composed = crate::composite::composite(&rgb, &alpha, bg);
         timings.refine_ms += ms(t);
-        if pass == 1 {
-            break;
-        }
         let t = Instant::now();
-        let out_head = place.apply(&head);
-        let matte_out = matte::person_matte(&composed)?;
-        let measured = find_crown(&matte_out, out_head.eye_mid, out_head.face_width);
+        let enc = encode::encode_jpeg(&composed, spec.dpi, spec.byte_window())?;
+        timings.encode_ms += ms(t);
+        let t = Instant::now();
+        let report = check(&enc.bytes, spec)?;
         timings.check_ms += ms(t);
-        match measured {
-            Some((y, false))
-                if (y - out_head.crown_y).abs() > 1.5
-                    && (y - out_head.crown_y).abs() < 0.25 * out_h as f32 =>
+        pass += 1;
+        let planned = place.apply(&head);
+        let measured_crown = measured_crown_y(&report, planned.chin_y);
+        let crown_failed = report.rules.iter().any(|r| {
+            r.status == Status::Fail
+                && matches!(
+                    r.code.as_str(),
+                    "geometry.crown_margin" | "geometry.head_height"
+                )
+        });
+        match measured_crown {
+            Some(y)
+                if pass == 1
+                    && crown_failed
+                    && (y - planned.crown_y).abs() < 0.25 * out_h as f32 =>
             {
-                head.crown_y += (y - out_head.crown_y) / place.scale as f32;
+                head.crown_y += (y - planned.crown_y) / place.scale as f32;
             }
-            _ => break,
+            _ => break (enc, report, place),
         }
-    }
+    };
     if place.scale > 1.0 + 1e-6 {
         notices.push(Notice::new(
             "face.upscaled",
@@ -539,17 +548,7 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
             format!("the face was upscaled {:.2}x (limit {:.2}x): a sharper photo gives a better result", place.scale, opts.max_upscale),
         ));
     }
-
-    // 9. encode into the KB window
-    let t = Instant::now();
-    let enc = encode::encode_jpeg(&composed, spec.dpi, spec.byte_window())?;
-    timings.encode_ms = ms(t);
-
-    // 10. measure the result again
-    let t = Instant::now();
-    let mut report = check(&enc.bytes, spec)?;
     report.notices.extend(notices);
-    timings.check_ms = ms(t);
     Ok(Output {
         width: out_w,
         height: out_h,
@@ -558,6 +557,18 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
         report,
         timings,
     })
+}
+
+/// The crown's y in output pixels as `check` measured it: from the crown margin, or from the
+/// head height and the (planned) chin.
+fn measured_crown_y(report: &Report, chin_y: f32) -> Option<f32> {
+    if let Some(v) = report.rule("geometry.crown_margin").and_then(|r| r.value) {
+        return Some(v as f32);
+    }
+    report
+        .rule("geometry.head_height")
+        .and_then(|r| r.value)
+        .map(|hh| chin_y - hh as f32)
 }
 
 /// Renders colour and alpha for a placement. Pixels outside the photo become background above
