@@ -15,6 +15,7 @@ pub mod landmarks;
 pub mod matte;
 pub mod models;
 pub mod pipeline;
+pub mod quality;
 pub mod raster;
 pub mod report;
 pub mod spec;

@@ -272,6 +272,82 @@ fn message(code: &str, ok: bool, v: f64, min: Option<f64>, max: Option<f64>) -> 
             "背景颜色不符合要求: 请更换为规定底色",
             "Background colour differs from the spec: replace the background",
         ),
+        ("pose.pitch", false) => (
+            "头部上仰: 请平视镜头",
+            "Chin raised: look straight into the camera",
+        ),
+        ("pose.pitch", true) => (
+            "头部低垂: 请平视镜头",
+            "Head bowed: look straight into the camera",
+        ),
+        ("expression.eyes_open", _) => (
+            "眼睛未睁开: 请睁大双眼",
+            "Eyes not open: keep both eyes open",
+        ),
+        ("expression.mouth_closed", _) => (
+            "嘴巴张开: 请闭上嘴, 保持自然表情",
+            "Mouth open: close the mouth, neutral expression",
+        ),
+        ("crop.leftward", _) | ("crop.rightward", _) => (
+            "脸部太靠近左右边缘: 请水平居中",
+            "Face too close to a side edge: centre it",
+        ),
+        ("crop.margin_above", _) => ("头部上方空间不足", "Too little space above the eyes"),
+        ("crop.margin_below", _) => ("下巴下方空间不足", "Too little space below the eyes"),
+        ("crop.head_size", true) => ("头部太小", "Head too small in the frame"),
+        ("crop.head_size", false) => ("头部太大", "Head too large in the frame"),
+        ("background.uniformity", _) => (
+            "背景不均匀或有纹理: 请在纯色墙前拍摄",
+            "Background not plain: stand in front of a plain wall",
+        ),
+        ("background.shadow", _) => (
+            "背景有阴影或明暗不均: 请离墙远一些并均匀照亮背景",
+            "Shadow or uneven light on the background: step away from the wall, light it evenly",
+        ),
+        ("lighting.uniformity", _) => (
+            "光线不均匀, 请面向窗户拍摄",
+            "Uneven light on the face: face a window",
+        ),
+        ("lighting.face_luminance", true) | ("lighting.underexposure", _) => (
+            "脸部太暗: 请在更明亮的光线下拍摄",
+            "Face too dark: take the photo in brighter light",
+        ),
+        ("lighting.face_luminance", false) | ("lighting.overexposure", _) => (
+            "脸部过曝: 请避免强光直射或闪光灯",
+            "Face overexposed: avoid direct sun or flash",
+        ),
+        ("lighting.dynamic_range", _) => (
+            "脸部层次太少: 请调整光线后重拍",
+            "Too few tones on the face: retake with better light",
+        ),
+        ("image.sharpness", _) => (
+            "照片模糊: 请对焦并保持相机稳定",
+            "Photo blurred: focus and hold the camera still",
+        ),
+        ("image.compression", _) => (
+            "压缩痕迹明显: 请使用原图或更高质量保存",
+            "Heavy compression artefacts: use the original or save at higher quality",
+        ),
+        ("image.noise", _) => (
+            "噪点太多: 请在更明亮的光线下拍摄",
+            "Too much noise: take the photo in brighter light",
+        ),
+        ("color.cast", _) => (
+            "肤色偏色: 请关闭滤镜, 在自然光下拍摄",
+            "Unnatural skin colour: turn filters off, use daylight",
+        ),
+        ("glasses.glare", _) => (
+            "眼镜反光: 请调整角度或摘下眼镜",
+            "Glare on glasses: tilt them slightly or take them off",
+        ),
+        ("hair.eyebrows_visible", _) => (
+            "头发可能遮挡眉毛: 请露出眉毛",
+            "Hair may cover the eyebrows: keep them visible",
+        ),
+        ("ears.visible", _) => (
+            "耳朵可能被遮挡: 请露出双耳",
+            "Ears may be hidden: keep both ears visible",
+        ),
         ("face.source_resolution", _) => (
             "原图人脸分辨率太低: 请使用更清晰的照片或靠近镜头",
             "Face resolution in the original too low: use a sharper photo or move closer",

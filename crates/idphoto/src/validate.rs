@@ -12,12 +12,9 @@ use crate::matte;
 use crate::pipeline::{
     find_crown, waive, COMPARABLE_FACE_FRACTION, CROWN_FALLBACK_RATIO, MIN_PRESENCE,
 };
+use crate::quality;
 use crate::report::{Notice, Report, RuleResult, Status};
 use crate::spec::Spec;
-
-/// Largest colour difference (CIE76 delta E) between the measured background and an allowed
-/// background colour.
-pub const MAX_BACKGROUND_DELTA_E: f64 = 10.0;
 
 /// Checks decoded pixels (plus the file's header facts, when known) against `spec`.
 pub fn check_decoded(
@@ -108,27 +105,7 @@ pub fn check_decoded(
     }
     waive(&mut geo, &px_rules, &head, w, h);
     rules.extend(geo);
-    let roll = lm.roll_deg() as f64;
-    rules.push(RuleResult::range(
-        "pose.roll",
-        roll,
-        Some(-spec.pose.max_roll),
-        Some(spec.pose.max_roll),
-        "deg",
-    ));
-    let mut yaw = RuleResult::range(
-        "pose.yaw",
-        lm.yaw_deg() as f64,
-        Some(-spec.pose.max_yaw),
-        Some(spec.pose.max_yaw),
-        "deg",
-    );
-    if yaw.status == Status::Fail {
-        // estimated from 2-D landmarks only: advisory
-        yaw.status = Status::Warn;
-    }
-    rules.push(yaw);
-    rules.push(background_rule(img, &alpha, spec, eye_mid.y));
+    rules.extend(quality::quality_rules(img, &lm, &alpha, spec));
     Ok(Report::new(&spec.id, rules, notices))
 }
 
@@ -212,73 +189,4 @@ fn file_rules(spec: &Spec, info: &FileInfo, len: usize, rules: &mut Vec<RuleResu
         "色彩空间须为 sRGB",
         "Colour space must be sRGB",
     ));
-}
-
-fn to_lab(rgb: [f64; 3]) -> [f64; 3] {
-    let lin = rgb.map(|c| crate::composite::srgb_to_linear((c / 255.0) as f32) as f64);
-    let x = 0.4124 * lin[0] + 0.3576 * lin[1] + 0.1805 * lin[2];
-    let y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
-    let z = 0.0193 * lin[0] + 0.1192 * lin[1] + 0.9505 * lin[2];
-    let f = |t: f64| {
-        if t > 0.008856 {
-            t.cbrt()
-        } else {
-            7.787 * t + 16.0 / 116.0
-        }
-    };
-    let (fx, fy, fz) = (f(x / 0.95047), f(y), f(z / 1.08883));
-    [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
-}
-
-/// Mean colour of the background above the eye line against the nearest allowed colour.
-fn background_rule(
-    img: &RgbImage,
-    alpha: &crate::raster::Plane,
-    spec: &Spec,
-    eye_y: f32,
-) -> RuleResult {
-    let (w, _) = img.dimensions();
-    let mut sum = [0f64; 3];
-    let mut n = 0usize;
-    let rows = (eye_y.max(1.0) as u32).min(img.height());
-    for y in 0..rows {
-        for x in 0..w {
-            if alpha.at(x, y) < 0.05 {
-                let p = img.get_pixel(x, y);
-                for c in 0..3 {
-                    sum[c] += p[c] as f64;
-                }
-                n += 1;
-            }
-        }
-    }
-    if n < 50 {
-        let mut r = RuleResult::flag(
-            "background.color",
-            false,
-            "无法找到背景区域",
-            "No background area found",
-        );
-        r.status = Status::Warn;
-        return r;
-    }
-    let mean = sum.map(|s| s / n as f64);
-    let lab = to_lab(mean);
-    let de = spec
-        .background
-        .allowed
-        .iter()
-        .filter_map(|c| c.rgb().ok())
-        .map(|rgb| {
-            let l2 = to_lab(rgb.map(|v| v as f64));
-            ((lab[0] - l2[0]).powi(2) + (lab[1] - l2[1]).powi(2) + (lab[2] - l2[2]).powi(2)).sqrt()
-        })
-        .fold(f64::INFINITY, f64::min);
-    RuleResult::range(
-        "background.color",
-        de,
-        None,
-        Some(MAX_BACKGROUND_DELTA_E),
-        "dE",
-    )
 }
