@@ -767,13 +767,27 @@ pub fn quality_rules(
         None,
         "ratio",
     ));
-    out.push(RuleResult::range(
+    // A closed mouth is a hard rule only where the spec asks for a neutral expression (NIA
+    // exit-entry guide "lips closed", US "neutral, non-smiling", ICAO); GA 461 only says
+    // "natural expression", so elsewhere an open smile is a warning.
+    let mouth = RuleResult::range(
         "expression.mouth_closed",
         mouth_opening(lm),
         None,
         Some(MAX_MOUTH_OPEN),
         "ratio",
-    ));
+    );
+    out.push(if spec.policy.neutral_expression {
+        mouth
+    } else {
+        advisory(
+            "expression.mouth_closed",
+            mouth_opening(lm),
+            None,
+            Some(MAX_MOUTH_OPEN),
+            "ratio",
+        )
+    });
 
     // OFIQ crop of the face image and head size (advisory: the spec's geometry decides)
     let (re, le) = (lm.right_eye(), lm.left_eye());

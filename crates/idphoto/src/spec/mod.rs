@@ -376,6 +376,10 @@ pub struct Policy {
     /// Both ears must be visible.
     #[serde(default)]
     pub ears_visible: bool,
+    /// A neutral expression with the mouth closed is required (an open smile fails instead of
+    /// warning).
+    #[serde(default)]
+    pub neutral_expression: bool,
 }
 
 /// How well a spec's numbers are verified (see `shared/reference/specs.md`).
