@@ -84,13 +84,19 @@ pub fn estimate_fg_bg(image: &[f32], alpha: &Plane, opts: &MlOptions) -> (Vec<f3
         let t = level as f64 / n_levels as f64;
         let w = ((w0 as f64).powf(t).round() as usize).clamp(1, w0);
         let h = ((h0 as f64).powf(t).round() as usize).clamp(1, h0);
-        let (img, a) = if w == w0 && h == h0 {
-            (image.to_vec(), alpha.data.clone())
+        let full = w == w0 && h == h0;
+        let (img_l, a_l) = if full {
+            (Vec::new(), Vec::new())
         } else {
             (
                 resize_nearest(image, w0, h0, 3, w, h),
                 resize_nearest(&alpha.data, w0, h0, 1, w, h),
             )
+        };
+        let (img, a): (&[f32], &[f32]) = if full {
+            (image, &alpha.data)
+        } else {
+            (&img_l, &a_l)
         };
         f = resize_nearest(&f, pw, ph, 3, w, h);
         b = resize_nearest(&b, pw, ph, 3, w, h);

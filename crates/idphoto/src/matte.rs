@@ -202,6 +202,19 @@ pub struct RefineOptions {
     /// Extra outer band width when the background is plain (mask pixels): fine hair far from
     /// the model's contour is recovered from the known wall colour.
     pub band_outer_plain: f32,
+    /// Extra inner band width when the background is plain (mask pixels): background seen
+    /// through gaps in the hair is found by its colour.
+    pub band_inner_plain: f32,
+    /// Slope applied to the guided filter's alpha around 0.5 where colour gives no evidence
+    /// (1 = unchanged; larger = crisper edge).
+    pub sharpen: f32,
+    /// Colour distance (0..1 RGB) between the local person and background colours below
+    /// which the colour model is not trusted at all.
+    pub min_contrast: f32,
+    /// How many local standard deviations of the two colours the distance must exceed.
+    pub spread: f32,
+    /// Alpha below this becomes 0 and above `1 - clip` becomes 1 (noise suppression).
+    pub clip: f32,
     /// Soft edge: radius in pixels of a final blur of the alpha (0 = none).
     pub feather: f32,
 }
@@ -210,10 +223,15 @@ impl Default for RefineOptions {
     fn default() -> Self {
         RefineOptions {
             radius: 4,
-            eps: 1e-3,
             band_inner: 1.5,
             band_outer: 2.5,
             band_outer_plain: 4.0,
+            band_inner_plain: 2.0,
+            sharpen: 2.0,
+            eps: 1e-4,
+            min_contrast: 0.03,
+            spread: 0.5,
+            clip: 0.05,
             feather: 0.0,
         }
     }
@@ -393,7 +411,34 @@ pub fn refine(
     Ok(refine_with_info(img, mask256, small, opts)?.0)
 }
 
+/// Box-averages an interleaved `ch`-channel buffer over `f` x `f` cells.
+fn cell_mean(data: &[f32], w: usize, h: usize, ch: usize, f: usize) -> (Vec<f32>, usize, usize) {
+    let (lw, lh) = (w.div_ceil(f), h.div_ceil(f));
+    let mut out = vec![0f32; lw * lh * ch];
+    let mut cnt = vec![0u32; lw * lh];
+    for y in 0..h {
+        let row = (y / f) * lw;
+        for x in 0..w {
+            let j = row + x / f;
+            cnt[j] += 1;
+            for c in 0..ch {
+                out[j * ch + c] += data[(y * w + x) * ch + c];
+            }
+        }
+    }
+    for (j, &n) in cnt.iter().enumerate() {
+        let inv = 1.0 / n.max(1) as f32;
+        for c in 0..ch {
+            out[j * ch + c] *= inv;
+        }
+    }
+    (out, lw, lh)
+}
+
 /// [`refine`], also returning what it learned about the background and the contour.
+///
+/// The sure regions, background statistics and colour models live on a grid of cells about
+/// a mask pixel wide (4x4 image pixels at 1200 px): only the band is solved per pixel.
 #[allow(clippy::needless_range_loop)] // several parallel per-pixel arrays
 pub fn refine_with_info(
     img: &RgbImage,
@@ -406,58 +451,89 @@ pub fn refine_with_info(
     let (w, h) = (wu as usize, hu as usize);
     let n = w * h;
     let unit = wu.max(hu) as f32 / mask256.width.max(mask256.height) as f32;
-    let keep = solid_person(&coarse);
-    let keep_p = Plane {
-        width: wu,
-        height: hu,
-        data: keep.iter().map(|&k| k as u8 as f32).collect(),
-    };
-    let r_in = (opts.band_inner * unit).round().max(1.0) as usize;
-    let r_out = (opts.band_outer * unit).round().max(1.0) as usize;
-    let near_in = box_mean(&keep_p, r_in);
-    let near_out = box_mean(&keep_p, r_out);
-    let sure_fg: Vec<bool> = near_in.data.iter().map(|&v| v > 1.0 - 1e-4).collect();
-    let mut sure_bg: Vec<bool> = near_out.data.iter().map(|&v| v < 1e-4).collect();
+    let f = ((unit * 0.85).round() as usize).max(1);
+    // per-cell means of colour, squared norm and coarse alpha
     let raw = img.as_raw();
-    let px = |i: usize| -> [f32; 3] {
-        [
+    let mut feat = vec![0f32; n * 5];
+    for i in 0..n {
+        let p = [
             raw[i * 3] as f32 / 255.0,
             raw[i * 3 + 1] as f32 / 255.0,
             raw[i * 3 + 2] as f32 / 255.0,
-        ]
+        ];
+        feat[i * 5..i * 5 + 3].copy_from_slice(&p);
+        feat[i * 5 + 3] = p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
+        feat[i * 5 + 4] = coarse.data[i];
+    }
+    let (cells, lw, lh) = cell_mean(&feat, w, h, 5, f);
+    drop(feat);
+    let ln = lw * lh;
+    let coarse_low = Plane {
+        width: lw as u32,
+        height: lh as u32,
+        data: (0..ln).map(|j| cells[j * 5 + 4]).collect(),
     };
+    let keep = solid_person(&coarse_low);
+    let keep_p = Plane {
+        width: lw as u32,
+        height: lh as u32,
+        data: keep.iter().map(|&k| k as u8 as f32).collect(),
+    };
+    let cu = unit / f as f32; // cells per mask pixel
+    let r_in = (opts.band_inner * cu).round().max(1.0) as usize;
+    let r_out = (opts.band_outer * cu).round().max(1.0) as usize;
+    let near_in = box_mean(&keep_p, r_in);
+    let near_out = box_mean(&keep_p, r_out);
+    let mut sure_fg: Vec<bool> = near_in.data.iter().map(|&v| v > 1.0 - 1e-4).collect();
+    let mut sure_bg: Vec<bool> = near_out.data.iter().map(|&v| v < 1e-4).collect();
 
-    // background statistics: local smooth colour (wide masked box mean) and deviation
-    let r_bg = (3.0 * unit).round().max(2.0) as usize;
-    let mut bg_planes: Vec<Plane> = (0..4).map(|_| Plane::filled(wu, hu, 0.0)).collect();
-    for i in 0..n {
-        if sure_bg[i] {
-            let p = px(i);
+    // background statistics: local smooth colour (masked box mean over ~3 mask pixels)
+    let r_bg = (3.0 * cu).round().max(2.0) as usize;
+    let mut bg_planes: Vec<Plane> = (0..4)
+        .map(|_| Plane::filled(lw as u32, lh as u32, 0.0))
+        .collect();
+    for j in 0..ln {
+        if sure_bg[j] {
             for c in 0..3 {
-                bg_planes[c].data[i] = p[c];
+                bg_planes[c].data[j] = cells[j * 5 + c];
             }
-            bg_planes[3].data[i] = 1.0;
+            bg_planes[3].data[j] = 1.0;
         }
     }
     let bg_means: Vec<Plane> = bg_planes.iter().map(|p| box_mean(p, r_bg)).collect();
-    // clutter: background pixels within 2 band widths of the person
+    let smooth_bg = |j: usize| -> [f32; 3] {
+        let s = 1.0 / bg_means[3].data[j].max(1e-6);
+        [
+            bg_means[0].data[j] * s,
+            bg_means[1].data[j] * s,
+            bg_means[2].data[j] * s,
+        ]
+    };
+    // clutter: background cells within a few band widths of the person
     let near_person = box_mean(&keep_p, r_out * 3);
-    let (mut dev_n, mut dev_big, mut sum) = (0usize, 0usize, [0f64; 3]);
+    let (mut dev_n, mut dev_big, mut sum, mut bg_count) = (0usize, 0usize, [0f64; 3], 0usize);
     let mut dev_sum = 0f64;
-    for i in 0..n {
-        if !sure_bg[i] || bg_means[3].data[i] < 1e-3 {
+    for j in 0..ln {
+        if !sure_bg[j] || bg_means[3].data[j] < 1e-3 {
             continue;
         }
-        let p = px(i);
-        let wsum = bg_means[3].data[i];
-        let d: f32 = (0..3)
-            .map(|c| (p[c] - bg_means[c].data[i] / wsum).powi(2))
+        bg_count += 1;
+        let m = smooth_bg(j);
+        // deviation of the cell mean from the smooth colour, plus the texture inside the cell
+        let inner = (cells[j * 5 + 3]
+            - (cells[j * 5] * cells[j * 5]
+                + cells[j * 5 + 1] * cells[j * 5 + 1]
+                + cells[j * 5 + 2] * cells[j * 5 + 2]))
+            .max(0.0);
+        let d: f32 = ((0..3)
+            .map(|c| (cells[j * 5 + c] - m[c]).powi(2))
             .sum::<f32>()
+            + inner)
             .sqrt();
         for c in 0..3 {
-            sum[c] += p[c] as f64;
+            sum[c] += cells[j * 5 + c] as f64;
         }
-        if near_person.data[i] > 1e-4 {
+        if near_person.data[j] > 1e-4 {
             dev_n += 1;
             dev_sum += d as f64;
             if d > 0.06 {
@@ -465,13 +541,12 @@ pub fn refine_with_info(
             }
         }
     }
-    let bg_count = sure_bg.iter().filter(|&&b| b).count();
     let clutter = if dev_n > 0 {
         dev_big as f32 / dev_n as f32
     } else {
         1.0
     };
-    let plain = bg_count * 10 >= n && clutter < 0.05 && dev_sum / (dev_n.max(1) as f64) < 0.025;
+    let plain = bg_count * 10 >= ln && clutter < 0.05 && dev_sum / (dev_n.max(1) as f64) < 0.025;
     let mut info = MatteInfo {
         background_clutter: clutter,
         ..Default::default()
@@ -479,88 +554,124 @@ pub fn refine_with_info(
     if plain {
         let m = sum.map(|s| (s / bg_count as f64 * 255.0).round().clamp(0.0, 255.0) as u8);
         info.plain_background = Some(m);
-        let r_far = ((opts.band_outer + opts.band_outer_plain) * unit).round() as usize;
+        let r_far = ((opts.band_outer + opts.band_outer_plain) * cu).round() as usize;
         let near_far = box_mean(&keep_p, r_far);
         for (b, v) in sure_bg.iter_mut().zip(&near_far.data) {
             *b = *v < 1e-4;
         }
+        let r_deep = ((opts.band_inner + opts.band_inner_plain) * cu).round() as usize;
+        let near_deep = box_mean(&keep_p, r_deep);
+        for (s, v) in sure_fg.iter_mut().zip(&near_deep.data) {
+            *s = *v > 1.0 - 1e-4;
+        }
     }
 
-    // local colour models by pull-push from the sure regions: rgb and |rgb|^2
+    // local colour models (mean colour, mean squared norm) by pull-push from the sure cells
     let model = |sure: &[bool], smooth: bool| -> Vec<f32> {
-        let mut data = vec![0f32; n * 4];
-        let mut wt = vec![0f32; n];
-        for i in 0..n {
-            if !sure[i] {
+        let mut data = vec![0f32; ln * 4];
+        let mut wt = vec![0f32; ln];
+        for j in 0..ln {
+            if !sure[j] {
                 continue;
             }
-            let p = if smooth && bg_means[3].data[i] > 1e-3 {
-                let s = 1.0 / bg_means[3].data[i];
-                [
-                    bg_means[0].data[i] * s,
-                    bg_means[1].data[i] * s,
-                    bg_means[2].data[i] * s,
-                ]
+            if smooth && bg_means[3].data[j] > 1e-3 {
+                let m = smooth_bg(j);
+                data[j * 4..j * 4 + 3].copy_from_slice(&m);
+                data[j * 4 + 3] = m[0] * m[0] + m[1] * m[1] + m[2] * m[2];
             } else {
-                px(i)
-            };
-            data[i * 4..i * 4 + 3].copy_from_slice(&p);
-            data[i * 4 + 3] = p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
-            wt[i] = 1.0;
+                data[j * 4..j * 4 + 4].copy_from_slice(&cells[j * 5..j * 5 + 4]);
+            }
+            wt[j] = 1.0;
         }
-        push_pull(&data, &wt, w, h, 4)
+        push_pull(&data, &wt, lw, lh, 4)
     };
     let fm = model(&sure_fg, false);
     let bm = model(&sure_bg, plain);
 
     let mut alpha = Plane::filled(wu, hu, 0.0);
     let (mut low_n, mut low_c) = (0usize, 0usize);
-    let lower = (h as f32 * 0.6) as usize;
-    for i in 0..n {
-        if sure_fg[i] {
-            alpha.data[i] = 1.0;
-            continue;
-        }
-        if sure_bg[i] {
-            continue;
-        }
-        let p = px(i);
-        let f = [fm[i * 4], fm[i * 4 + 1], fm[i * 4 + 2]];
-        let b = [bm[i * 4], bm[i * 4 + 1], bm[i * 4 + 2]];
-        let var_f = (fm[i * 4 + 3] - (f[0] * f[0] + f[1] * f[1] + f[2] * f[2])).max(0.0);
-        let var_b = if plain {
-            0.0
-        } else {
-            (bm[i * 4 + 3] - (b[0] * b[0] + b[1] * b[1] + b[2] * b[2])).max(0.0)
-        };
-        let fb = [f[0] - b[0], f[1] - b[1], f[2] - b[2]];
-        let d2 = fb[0] * fb[0] + fb[1] * fb[1] + fb[2] * fb[2];
-        let d = d2.sqrt();
-        let ib = [p[0] - b[0], p[1] - b[1], p[2] - b[2]];
-        let proj = if d2 > 1e-6 {
-            ((ib[0] * fb[0] + ib[1] * fb[1] + ib[2] * fb[2]) / d2).clamp(0.0, 1.0)
-        } else {
-            0.5
-        };
-        // residual off the F-B line
-        let res = (0..3)
-            .map(|c| (ib[c] - proj * fb[c]).powi(2))
-            .sum::<f32>()
-            .sqrt();
-        let spread = 1.5 * (var_f.sqrt() + var_b.sqrt());
-        let conf = ((d - spread - 0.06) / 0.12).clamp(0.0, 1.0)
-            * (1.0 - res / (0.5 * d).max(1e-3)).clamp(0.0, 1.0);
-        let a = conf * proj + (1.0 - conf) * coarse.data[i];
-        alpha.data[i] = if keep[i] || conf > 0.0 || coarse.data[i] < 0.5 {
-            a
-        } else {
-            // a dropped blob far from any reliable colour evidence
-            0.0
-        };
-        if i / w >= lower {
-            low_n += 1;
-            if d < 0.1 {
-                low_c += 1;
+    let lower = (lh as f32 * 0.6) as usize;
+    let inv_f = 1.0 / f as f32;
+    let clip_scale = 1.0 / (1.0 - 2.0 * opts.clip).max(1e-3);
+    for y in 0..h {
+        let cy = y / f;
+        let fy = ((y as f32 + 0.5) * inv_f - 0.5).clamp(0.0, (lh - 1) as f32);
+        let y0 = fy as usize;
+        let y1 = (y0 + 1).min(lh - 1);
+        let ty = fy - y0 as f32;
+        for x in 0..w {
+            let i = y * w + x;
+            let j = cy * lw + x / f;
+            if sure_fg[j] {
+                alpha.data[i] = 1.0;
+                continue;
+            }
+            if sure_bg[j] {
+                continue;
+            }
+            let fx = ((x as f32 + 0.5) * inv_f - 0.5).clamp(0.0, (lw - 1) as f32);
+            let x0 = fx as usize;
+            let x1 = (x0 + 1).min(lw - 1);
+            let tx = fx - x0 as f32;
+            let (j00, j01, j10, j11) = (y0 * lw + x0, y0 * lw + x1, y1 * lw + x0, y1 * lw + x1);
+            let (w00, w01, w10, w11) = (
+                (1.0 - tx) * (1.0 - ty),
+                tx * (1.0 - ty),
+                (1.0 - tx) * ty,
+                tx * ty,
+            );
+            let lerp = |m: &[f32], c: usize| {
+                m[j00 * 4 + c] * w00
+                    + m[j01 * 4 + c] * w01
+                    + m[j10 * 4 + c] * w10
+                    + m[j11 * 4 + c] * w11
+            };
+            let fc = [lerp(&fm, 0), lerp(&fm, 1), lerp(&fm, 2)];
+            let bc = [lerp(&bm, 0), lerp(&bm, 1), lerp(&bm, 2)];
+            let var_f = (lerp(&fm, 3) - (fc[0] * fc[0] + fc[1] * fc[1] + fc[2] * fc[2])).max(0.0);
+            let var_b = if plain {
+                0.0
+            } else {
+                (lerp(&bm, 3) - (bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2])).max(0.0)
+            };
+            let p = [
+                raw[i * 3] as f32 / 255.0,
+                raw[i * 3 + 1] as f32 / 255.0,
+                raw[i * 3 + 2] as f32 / 255.0,
+            ];
+            let fb = [fc[0] - bc[0], fc[1] - bc[1], fc[2] - bc[2]];
+            let d2 = fb[0] * fb[0] + fb[1] * fb[1] + fb[2] * fb[2];
+            let d = d2.sqrt();
+            let ib = [p[0] - bc[0], p[1] - bc[1], p[2] - bc[2]];
+            let proj = if d2 > 1e-6 {
+                ((ib[0] * fb[0] + ib[1] * fb[1] + ib[2] * fb[2]) / d2).clamp(0.0, 1.0)
+            } else {
+                0.5
+            };
+            // residual off the F-B line
+            let res = (0..3)
+                .map(|c| (ib[c] - proj * fb[c]).powi(2))
+                .sum::<f32>()
+                .sqrt();
+            // on a plain wall the background colour is known: the person's colour variety
+            // (hair, skin) does not make the projection ambiguous
+            let spread = if plain {
+                0.0
+            } else {
+                opts.spread * (var_f.sqrt() + var_b.sqrt())
+            };
+            let conf = ((d - spread - opts.min_contrast) / 0.12).clamp(0.0, 1.0)
+                * (1.0 - res / (0.5 * d).max(1e-3)).clamp(0.0, 1.0);
+            let c0 = coarse.data[i];
+            let fallback = ((c0 - 0.5) * opts.sharpen + 0.5).clamp(0.0, 1.0);
+            let fallback = if keep[j] || c0 < 0.5 { fallback } else { 0.0 };
+            let a = conf * proj + (1.0 - conf) * fallback;
+            alpha.data[i] = ((a - opts.clip) * clip_scale).clamp(0.0, 1.0);
+            if cy >= lower {
+                low_n += 1;
+                if d < 0.1 {
+                    low_c += 1;
+                }
             }
         }
     }

@@ -151,10 +151,10 @@ fn largest_component(on: &[bool], w: usize, h: usize) -> Vec<bool> {
     label.iter().map(|&l| l != 0 && l == best.0).collect()
 }
 
-/// Connectivity error (step 0.1, theta 0.15): for each pixel, the highest threshold at which
-/// it still belongs to the largest component of both mattes; alpha above that level counts
-/// as disconnected.
-pub fn connectivity_error(pred: &Plane, gt: &Plane, mask: Option<&[bool]>) -> f64 {
+/// Per-pixel connectivity terms `|phi(pred) - phi(gt)|` (step 0.1, theta 0.15): for each
+/// pixel, the highest threshold at which it still belongs to the largest component of both
+/// mattes; alpha above that level counts as disconnected.
+pub fn connectivity_map(pred: &Plane, gt: &Plane) -> Vec<f32> {
     check(pred, gt);
     let (w, h) = (pred.width as usize, pred.height as usize);
     let step = 0.1f32;
@@ -181,11 +181,20 @@ pub fn connectivity_error(pred: &Plane, gt: &Plane, mask: Option<&[bool]>) -> f6
         }
     };
     (0..w * h)
-        .filter(|&i| in_mask(mask, i))
         .map(|i| {
             let l = if l_map[i] < 0.0 { 1.0 } else { l_map[i] };
-            (phi(pred.data[i], l) as f64 - phi(gt.data[i], l) as f64).abs()
+            (phi(pred.data[i], l) - phi(gt.data[i], l)).abs()
         })
+        .collect()
+}
+
+/// Connectivity error: the sum of [`connectivity_map`] over the region.
+pub fn connectivity_error(pred: &Plane, gt: &Plane, mask: Option<&[bool]>) -> f64 {
+    connectivity_map(pred, gt)
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| in_mask(mask, i))
+        .map(|(_, &v)| v as f64)
         .sum()
 }
 
@@ -228,12 +237,36 @@ pub struct Errors {
 
 /// Computes [`Errors`] over `mask` (or the whole image).
 pub fn errors(pred: &Plane, gt: &Plane, mask: Option<&[bool]>) -> Errors {
-    Errors {
-        sad: sad(pred, gt, mask),
-        mse: mse(pred, gt, mask),
-        grad: gradient_error(pred, gt, mask),
-        conn: connectivity_error(pred, gt, mask),
-    }
+    errors_in(pred, gt, &[mask])[0]
+}
+
+/// [`Errors`] over several regions at once (the per-pixel terms are computed once).
+#[allow(clippy::needless_range_loop)] // five parallel per-pixel arrays
+pub fn errors_in(pred: &Plane, gt: &Plane, masks: &[Option<&[bool]>]) -> Vec<Errors> {
+    check(pred, gt);
+    let gp = gradient_magnitude(pred, 1.4);
+    let gg = gradient_magnitude(gt, 1.4);
+    let conn = connectivity_map(pred, gt);
+    masks
+        .iter()
+        .map(|&mask| {
+            let mut e = Errors::default();
+            let mut n = 0usize;
+            for i in 0..pred.data.len() {
+                if !in_mask(mask, i) {
+                    continue;
+                }
+                let d = pred.data[i] as f64 - gt.data[i] as f64;
+                e.sad += d.abs();
+                e.mse += d * d;
+                e.grad += (gp.data[i] as f64 - gg.data[i] as f64).powi(2);
+                e.conn += conn[i] as f64;
+                n += 1;
+            }
+            e.mse /= n.max(1) as f64;
+            e
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -304,6 +337,12 @@ mod tests {
         // at alpha 0.5: d = 0.5, phi = 0.5 vs 1
         faint[8 + 6] = 0.5;
         assert!((connectivity_error(&plane(8, 4, &faint), &g, None) - 0.5).abs() < 1e-6);
+        // the combined computation agrees with the single metrics
+        let m: Vec<bool> = (0..32).map(|i| i % 8 >= 6).collect();
+        let e = errors_in(&p, &g, &[None, Some(&m)]);
+        assert!((e[0].conn - 4.0).abs() < 1e-6 && (e[1].conn - 4.0).abs() < 1e-6);
+        assert!((e[0].sad - 4.0).abs() < 1e-9 && (e[1].mse - 0.5).abs() < 1e-9);
+        assert!((e[0].grad - gradient_error(&p, &g, None)).abs() < 1e-6);
     }
 
     #[test]
