@@ -315,6 +315,8 @@ fn main() {
     let mut fringe = [(0f64, 0f64); 3];
     let mut sheet_rows = Vec::new();
     let mut plain_detected = vec![0usize; n_bg];
+    let mut clutter_warned = vec![0usize; n_bg];
+    let mut clothing_warned = vec![0usize; n_bg];
 
     for (idx, name) in names.iter().enumerate() {
         let stem = name.trim_end_matches(".jpg");
@@ -369,6 +371,12 @@ fn main() {
             let (o, info) = matte::refine_with_info(&comp, &mask, &small, &opts).expect("refine");
             if info.plain_background.is_some() {
                 plain_detected[k] += 1;
+            }
+            if info.cluttered() {
+                clutter_warned[k] += 1;
+            }
+            if info.clothing_like_background() {
+                clothing_warned[k] += 1;
             }
             inv_base[k].add(&b, &gt, &band);
             inv_ours[k].add(&o, &gt, &band);
@@ -460,6 +468,18 @@ fn main() {
                 names.len()
             );
         }
+    }
+    println!("\n| background | plain wall detected | \"cluttered\" warning | \"clothing like background\" warning |\n|---|---|---|---|");
+    for (k, name) in bg_names.iter().enumerate() {
+        println!(
+            "| {name} | {}/{} | {}/{} | {}/{} |",
+            plain_detected[k],
+            names.len(),
+            clutter_warned[k],
+            names.len(),
+            clothing_warned[k],
+            names.len()
+        );
     }
     println!(
         "\n### Background invariance: per-pixel std of alpha across the {n_bg} backgrounds\n\n\

@@ -98,22 +98,27 @@ pub fn estimate_fg_bg(image: &[f32], alpha: &Plane, opts: &MlOptions) -> (Vec<f3
         } else {
             (&img_l, &a_l)
         };
-        f = resize_nearest(&f, pw, ph, 3, w, h);
-        b = resize_nearest(&b, pw, ph, 3, w, h);
-        (pw, ph) = (w, h);
         let small = w <= opts.small_size && h <= opts.small_size;
         let iters = if small {
             opts.small_iterations
         } else {
             opts.big_iterations
         };
-        // pixels to iterate: all on small levels, else those within 1 px of fractional alpha
+        // pixels to iterate: all on small levels, else those next to fractional alpha or an
+        // alpha change. The others keep F = I (opaque) or B = I (transparent); their other
+        // colour only enters the active pixels' equations with the tiny regularisation weight.
         let active: Vec<u32> = if small {
+            f = resize_nearest(&f, pw, ph, 3, w, h);
+            b = resize_nearest(&b, pw, ph, 3, w, h);
             (0..(w * h) as u32).collect()
         } else {
+            let (fp, bp) = (std::mem::take(&mut f), std::mem::take(&mut b));
+            f = img.to_vec();
+            b = img.to_vec();
             let frac = |v: f32| v > EPS && v < 1.0 - EPS;
             let mut act = Vec::new();
             for y in 0..h {
+                let sy = (((y as f64 + 0.5) * ph as f64 / h as f64) as usize).min(ph - 1);
                 for x in 0..w {
                     let i = y * w + x;
                     let v = a[i];
@@ -125,15 +130,16 @@ pub fn estimate_fg_bg(image: &[f32], alpha: &Plane, opts: &MlOptions) -> (Vec<f3
                         || (y + 1 < h && differs(i + w));
                     if near {
                         act.push(i as u32);
-                    } else if a[i] >= 1.0 - EPS {
-                        f[i * 3..i * 3 + 3].copy_from_slice(&img[i * 3..i * 3 + 3]);
-                    } else if a[i] <= EPS {
-                        b[i * 3..i * 3 + 3].copy_from_slice(&img[i * 3..i * 3 + 3]);
+                        let sx = (((x as f64 + 0.5) * pw as f64 / w as f64) as usize).min(pw - 1);
+                        let s = (sy * pw + sx) * 3;
+                        f[i * 3..i * 3 + 3].copy_from_slice(&fp[s..s + 3]);
+                        b[i * 3..i * 3 + 3].copy_from_slice(&bp[s..s + 3]);
                     }
                 }
             }
             act
         };
+        (pw, ph) = (w, h);
         for _ in 0..iters {
             for &i in &active {
                 let i = i as usize;

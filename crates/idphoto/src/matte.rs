@@ -261,6 +261,28 @@ impl MatteInfo {
     }
 }
 
+impl MatteInfo {
+    /// Report notices (warnings) for what the refinement found.
+    pub fn notices(&self) -> Vec<crate::report::Notice> {
+        let mut out = Vec::new();
+        if self.cluttered() {
+            out.push(crate::report::Notice::new(
+                "background.cluttered",
+                "背景杂乱, 人像边缘可能分离不准确; 请在纯色墙前重拍",
+                "the background is too cluttered to separate the person reliably: retake in front of a plain wall",
+            ));
+        }
+        if self.clothing_like_background() {
+            out.push(crate::report::Notice::new(
+                "clothing.like_background",
+                "衣服颜色与背景接近, 边缘可能不准确",
+                "the clothing is close to the background colour: its outline may be inaccurate",
+            ));
+        }
+        out
+    }
+}
+
 /// Pull-push fill: `data` holds `ch` weighted values per pixel (premultiplied by `wt`). Returns
 /// per-pixel values where known pixels keep theirs and unknown ones take a smooth blend of the
 /// nearest known ones (coarse-to-fine).
@@ -411,30 +433,6 @@ pub fn refine(
     Ok(refine_with_info(img, mask256, small, opts)?.0)
 }
 
-/// Box-averages an interleaved `ch`-channel buffer over `f` x `f` cells.
-fn cell_mean(data: &[f32], w: usize, h: usize, ch: usize, f: usize) -> (Vec<f32>, usize, usize) {
-    let (lw, lh) = (w.div_ceil(f), h.div_ceil(f));
-    let mut out = vec![0f32; lw * lh * ch];
-    let mut cnt = vec![0u32; lw * lh];
-    for y in 0..h {
-        let row = (y / f) * lw;
-        for x in 0..w {
-            let j = row + x / f;
-            cnt[j] += 1;
-            for c in 0..ch {
-                out[j * ch + c] += data[(y * w + x) * ch + c];
-            }
-        }
-    }
-    for (j, &n) in cnt.iter().enumerate() {
-        let inv = 1.0 / n.max(1) as f32;
-        for c in 0..ch {
-            out[j * ch + c] *= inv;
-        }
-    }
-    (out, lw, lh)
-}
-
 /// [`refine`], also returning what it learned about the background and the contour.
 ///
 /// The sure regions, background statistics and colour models live on a grid of cells about
@@ -449,24 +447,38 @@ pub fn refine_with_info(
     let coarse = guided_upsample(img, small, mask256, opts.radius, opts.eps)?;
     let (wu, hu) = img.dimensions();
     let (w, h) = (wu as usize, hu as usize);
-    let n = w * h;
     let unit = wu.max(hu) as f32 / mask256.width.max(mask256.height) as f32;
     let f = ((unit * 0.85).round() as usize).max(1);
     // per-cell means of colour, squared norm and coarse alpha
     let raw = img.as_raw();
-    let mut feat = vec![0f32; n * 5];
-    for i in 0..n {
-        let p = [
-            raw[i * 3] as f32 / 255.0,
-            raw[i * 3 + 1] as f32 / 255.0,
-            raw[i * 3 + 2] as f32 / 255.0,
-        ];
-        feat[i * 5..i * 5 + 3].copy_from_slice(&p);
-        feat[i * 5 + 3] = p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
-        feat[i * 5 + 4] = coarse.data[i];
+    let (lw, lh) = (w.div_ceil(f), h.div_ceil(f));
+    let mut cells = vec![0f32; lw * lh * 5];
+    for y in 0..h {
+        let row = (y / f) * lw;
+        for x in 0..w {
+            let i = y * w + x;
+            let j = (row + x / f) * 5;
+            let p = [
+                raw[i * 3] as f32 * (1.0 / 255.0),
+                raw[i * 3 + 1] as f32 * (1.0 / 255.0),
+                raw[i * 3 + 2] as f32 * (1.0 / 255.0),
+            ];
+            cells[j] += p[0];
+            cells[j + 1] += p[1];
+            cells[j + 2] += p[2];
+            cells[j + 3] += p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
+            cells[j + 4] += coarse.data[i];
+        }
     }
-    let (cells, lw, lh) = cell_mean(&feat, w, h, 5, f);
-    drop(feat);
+    for cy in 0..lh {
+        let ch = (h - cy * f).min(f);
+        for cx in 0..lw {
+            let inv = 1.0 / (ch * (w - cx * f).min(f)) as f32;
+            for v in &mut cells[(cy * lw + cx) * 5..(cy * lw + cx) * 5 + 5] {
+                *v *= inv;
+            }
+        }
+    }
     let ln = lw * lh;
     let coarse_low = Plane {
         width: lw as u32,
