@@ -382,6 +382,11 @@ fn components(on: &[bool], w: usize, h: usize) -> (Vec<u32>, Vec<usize>) {
 /// only when at least a fifth of the largest), with enclosed holes up to 3 % of the person's
 /// area filled.
 pub fn solid_person(alpha: &Plane) -> Vec<bool> {
+    solid_person_with(alpha, |_| true)
+}
+
+/// [`solid_person`], filling only the holes (given as pixel indices) that `fill` accepts.
+pub fn solid_person_with(alpha: &Plane, fill: impl Fn(&[usize]) -> bool) -> Vec<bool> {
     let (w, h) = (alpha.width as usize, alpha.height as usize);
     let on: Vec<bool> = alpha.data.iter().map(|&v| v >= 0.5).collect();
     let (label, sizes) = components(&on, w, h);
@@ -405,9 +410,20 @@ pub fn solid_person(alpha: &Plane) -> Vec<bool> {
         touches[hl[y * w] as usize] = true;
         touches[hl[y * w + w - 1] as usize] = true;
     }
-    for (k, &l) in keep.iter_mut().zip(&hl) {
-        if l > 0 && !touches[l as usize] && hs[l as usize] * 33 <= area {
-            *k = true;
+    let candidate: Vec<bool> = (0..hs.len())
+        .map(|l| l > 0 && !touches[l] && hs[l] * 33 <= area)
+        .collect();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); hs.len()];
+    for (i, &l) in hl.iter().enumerate() {
+        if candidate[l as usize] {
+            members[l as usize].push(i);
+        }
+    }
+    for m in members.iter().filter(|m| !m.is_empty()) {
+        if fill(m) {
+            for &i in m {
+                keep[i] = true;
+            }
         }
     }
     keep
@@ -485,7 +501,7 @@ pub fn refine_with_info(
         height: lh as u32,
         data: (0..ln).map(|j| cells[j * 5 + 4]).collect(),
     };
-    let keep = solid_person(&coarse_low);
+    let mut keep = solid_person(&coarse_low);
     let keep_p = Plane {
         width: lw as u32,
         height: lh as u32,
@@ -563,9 +579,31 @@ pub fn refine_with_info(
         background_clutter: clutter,
         ..Default::default()
     };
+    let cells_data = &cells;
     if plain {
         let m = sum.map(|s| (s / bg_count as f64 * 255.0).round().clamp(0.0, 255.0) as u8);
         info.plain_background = Some(m);
+        // holes coloured like the wall (background seen through hair, between arm and body)
+        // stay open for the colour model; others (dark clothing, hair) are filled
+        let wall = m.map(|v| v as f32 / 255.0);
+        keep = solid_person_with(&coarse_low, |cells| {
+            let mut c = [0f32; 3];
+            for &j in cells {
+                for k in 0..3 {
+                    c[k] += cells_data[j * 5 + k];
+                }
+            }
+            let d: f32 = (0..3)
+                .map(|k| (c[k] / cells.len() as f32 - wall[k]).powi(2))
+                .sum::<f32>()
+                .sqrt();
+            d > 0.12
+        });
+        let keep_p = Plane {
+            width: lw as u32,
+            height: lh as u32,
+            data: keep.iter().map(|&k| k as u8 as f32).collect(),
+        };
         let r_far = ((opts.band_outer + opts.band_outer_plain) * cu).round() as usize;
         let near_far = box_mean(&keep_p, r_far);
         for (b, v) in sure_bg.iter_mut().zip(&near_far.data) {
