@@ -184,9 +184,559 @@ pub fn guided_upsample(
 /// Person matte of `img` at its own resolution: segmentation, then guided upsampling.
 pub fn person_matte(img: &RgbImage) -> Result<Plane> {
     let (mask, small) = segment(img)?;
-    // a second pass of the filter at full resolution sharpens the edge to the photo
-    let coarse = guided_upsample(img, &small, &mask, 4, 1e-3)?;
-    Ok(coarse)
+    guided_upsample(img, &small, &mask, 4, 1e-3)
+}
+
+/// Parameters of [`refine`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RefineOptions {
+    /// Radius of the low-resolution guided filter (mask pixels).
+    pub radius: usize,
+    /// Regulariser of the guided filter.
+    pub eps: f32,
+    /// Half-width of the uncertain band on the person's side of the contour, in mask pixels
+    /// (one mask pixel = the image's long side / 256).
+    pub band_inner: f32,
+    /// Half-width of the uncertain band on the background's side, in mask pixels.
+    pub band_outer: f32,
+    /// Extra outer band width when the background is plain (mask pixels): fine hair far from
+    /// the model's contour is recovered from the known wall colour.
+    pub band_outer_plain: f32,
+    /// Extra inner band width when the background is plain (mask pixels): background seen
+    /// through gaps in the hair is found by its colour.
+    pub band_inner_plain: f32,
+    /// Slope applied to the guided filter's alpha around 0.5 where colour gives no evidence
+    /// (1 = unchanged; larger = crisper edge).
+    pub sharpen: f32,
+    /// Colour distance (0..1 RGB) between the local person and background colours below
+    /// which the colour model is not trusted at all.
+    pub min_contrast: f32,
+    /// How many local standard deviations of the two colours the distance must exceed.
+    pub spread: f32,
+    /// Alpha below this becomes 0 and above `1 - clip` becomes 1 (noise suppression).
+    pub clip: f32,
+    /// Soft edge: radius in pixels of a final blur of the alpha (0 = none).
+    pub feather: f32,
+}
+
+impl Default for RefineOptions {
+    fn default() -> Self {
+        RefineOptions {
+            radius: 4,
+            band_inner: 1.5,
+            band_outer: 2.5,
+            band_outer_plain: 4.0,
+            band_inner_plain: 2.0,
+            sharpen: 2.0,
+            eps: 1e-4,
+            min_contrast: 0.03,
+            spread: 0.5,
+            clip: 0.05,
+            // 1 px: lowest p3m contour-band SAD and gradient error of 0, 1 and 2 px
+            // (`matting-eval`)
+            feather: 1.0,
+        }
+    }
+}
+
+/// What the refinement learned about the photo.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MatteInfo {
+    /// The background is a near-uniform wall; its mean colour (sRGB).
+    pub plain_background: Option<[u8; 3]>,
+    /// Share of background pixels next to the person that differ clearly from the local
+    /// mean background colour (texture, objects): 0 plain .. 1 busy.
+    pub background_clutter: f32,
+    /// Share of the lower (clothing) contour where person and background colours are too
+    /// close to separate by colour.
+    pub low_contrast_clothing: f32,
+}
+
+impl MatteInfo {
+    /// The background is too busy to separate the person reliably.
+    pub fn cluttered(&self) -> bool {
+        self.background_clutter > 0.35
+    }
+    /// The clothing is close to the background colour.
+    pub fn clothing_like_background(&self) -> bool {
+        self.low_contrast_clothing > 0.3
+    }
+}
+
+impl MatteInfo {
+    /// Report notices (warnings) for what the refinement found.
+    pub fn notices(&self) -> Vec<crate::report::Notice> {
+        let mut out = Vec::new();
+        if self.cluttered() {
+            out.push(crate::report::Notice::new(
+                "background.cluttered",
+                "背景杂乱, 人像边缘可能分离不准确; 请在纯色墙前重拍",
+                "the background is too cluttered to separate the person reliably: retake in front of a plain wall",
+            ));
+        }
+        if self.clothing_like_background() {
+            out.push(crate::report::Notice::new(
+                "clothing.like_background",
+                "衣服颜色与背景接近, 边缘可能不准确",
+                "the clothing is close to the background colour: its outline may be inaccurate",
+            ));
+        }
+        out
+    }
+}
+
+/// Pull-push fill: `data` holds `ch` weighted values per pixel (premultiplied by `wt`). Returns
+/// per-pixel values where known pixels keep theirs and unknown ones take a smooth blend of the
+/// nearest known ones (coarse-to-fine).
+fn push_pull(data: &[f32], wt: &[f32], w: usize, h: usize, ch: usize) -> Vec<f32> {
+    let n = w * h;
+    let mut val = vec![0f32; n * ch];
+    let mut a = vec![0f32; n];
+    for i in 0..n {
+        if wt[i] > 1e-8 {
+            let inv = 1.0 / wt[i];
+            for c in 0..ch {
+                val[i * ch + c] = data[i * ch + c] * inv;
+            }
+            a[i] = wt[i].min(1.0);
+        }
+    }
+    if w <= 1 && h <= 1 {
+        return val;
+    }
+    let (w2, h2) = (w.div_ceil(2), h.div_ceil(2));
+    let mut d2 = vec![0f32; w2 * h2 * ch];
+    let mut wt2 = vec![0f32; w2 * h2];
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            if a[i] == 0.0 {
+                continue;
+            }
+            let j = (y / 2) * w2 + x / 2;
+            wt2[j] += a[i];
+            for c in 0..ch {
+                d2[j * ch + c] += a[i] * val[i * ch + c];
+            }
+        }
+    }
+    let coarse = push_pull(&d2, &wt2, w2, h2, ch);
+    for y in 0..h {
+        let fy = ((y as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (h2 - 1) as f32);
+        let y0 = fy.floor() as usize;
+        let y1 = (y0 + 1).min(h2 - 1);
+        let ty = fy - y0 as f32;
+        for x in 0..w {
+            let i = y * w + x;
+            if a[i] >= 1.0 {
+                continue;
+            }
+            let fx = ((x as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (w2 - 1) as f32);
+            let x0 = fx.floor() as usize;
+            let x1 = (x0 + 1).min(w2 - 1);
+            let tx = fx - x0 as f32;
+            for c in 0..ch {
+                let at = |xx: usize, yy: usize| coarse[(yy * w2 + xx) * ch + c];
+                let up = (at(x0, y0) * (1.0 - tx) + at(x1, y0) * tx) * (1.0 - ty)
+                    + (at(x0, y1) * (1.0 - tx) + at(x1, y1) * tx) * ty;
+                val[i * ch + c] = a[i] * val[i * ch + c] + (1.0 - a[i]) * up;
+            }
+        }
+    }
+    val
+}
+
+/// Labels of 4-connected components of `on`; returns (labels, sizes) with label 0 = off.
+fn components(on: &[bool], w: usize, h: usize) -> (Vec<u32>, Vec<usize>) {
+    let mut label = vec![0u32; on.len()];
+    let mut sizes = vec![0usize];
+    let mut stack = Vec::new();
+    for s in 0..on.len() {
+        if !on[s] || label[s] != 0 {
+            continue;
+        }
+        let l = sizes.len() as u32;
+        let mut size = 0;
+        label[s] = l;
+        stack.push(s);
+        while let Some(i) = stack.pop() {
+            size += 1;
+            let (x, y) = (i % w, i / w);
+            let nb = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then(|| i + 1),
+                (y > 0).then(|| i - w),
+                (y + 1 < h).then(|| i + w),
+            ];
+            for j in nb.into_iter().flatten() {
+                if on[j] && label[j] == 0 {
+                    label[j] = l;
+                    stack.push(j);
+                }
+            }
+        }
+        sizes.push(size);
+    }
+    (label, sizes)
+}
+
+/// The person as one solid region: the largest components of `alpha >= 0.5` (others kept
+/// only when at least a fifth of the largest), with enclosed holes up to 3 % of the person's
+/// area filled.
+pub fn solid_person(alpha: &Plane) -> Vec<bool> {
+    solid_person_with(alpha, |_| true)
+}
+
+/// [`solid_person`], filling only the holes (given as pixel indices) that `fill` accepts.
+pub fn solid_person_with(alpha: &Plane, fill: impl Fn(&[usize]) -> bool) -> Vec<bool> {
+    let (w, h) = (alpha.width as usize, alpha.height as usize);
+    let on: Vec<bool> = alpha.data.iter().map(|&v| v >= 0.5).collect();
+    let (label, sizes) = components(&on, w, h);
+    let largest = sizes.iter().skip(1).copied().max().unwrap_or(0);
+    let keep_label: Vec<bool> = sizes
+        .iter()
+        .enumerate()
+        .map(|(l, &s)| l > 0 && s * 5 >= largest && s > 0)
+        .collect();
+    let mut keep: Vec<bool> = label.iter().map(|&l| keep_label[l as usize]).collect();
+    let area = keep.iter().filter(|&&k| k).count();
+    // holes: components of the complement that do not touch the border
+    let off: Vec<bool> = keep.iter().map(|&k| !k).collect();
+    let (hl, hs) = components(&off, w, h);
+    let mut touches = vec![false; hs.len()];
+    for x in 0..w {
+        touches[hl[x] as usize] = true;
+        touches[hl[(h - 1) * w + x] as usize] = true;
+    }
+    for y in 0..h {
+        touches[hl[y * w] as usize] = true;
+        touches[hl[y * w + w - 1] as usize] = true;
+    }
+    let candidate: Vec<bool> = (0..hs.len())
+        .map(|l| l > 0 && !touches[l] && hs[l] * 33 <= area)
+        .collect();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); hs.len()];
+    for (i, &l) in hl.iter().enumerate() {
+        if candidate[l as usize] {
+            members[l as usize].push(i);
+        }
+    }
+    for m in members.iter().filter(|m| !m.is_empty()) {
+        if fill(m) {
+            for &i in m {
+                keep[i] = true;
+            }
+        }
+    }
+    keep
+}
+
+/// Refines the segmentation model's 256x256 mask (`mask256`, computed on `small`, the image
+/// resized to 256x256) to an alpha matte at the resolution of `img`.
+///
+/// 1. colour-guided fast guided filter (low-resolution coefficients, full-resolution guide);
+/// 2. the person kept whole: detached blobs dropped, enclosed holes filled;
+/// 3. inside an uncertain band around the contour, alpha from a local colour model: the
+///    foreground and background colours near each pixel (pull-push fill from the sure
+///    regions), alpha = projection of the pixel onto the line between them, trusted where
+///    the two colours are well apart and the background is locally uniform, blended with the
+///    guided filter's alpha elsewhere. A near-uniform background (white or grey wall) is
+///    detected; its smooth colour is then used and the band reaches further out for hair.
+pub fn refine(
+    img: &RgbImage,
+    mask256: &Plane,
+    small: &RgbImage,
+    opts: &RefineOptions,
+) -> Result<Plane> {
+    Ok(refine_with_info(img, mask256, small, opts)?.0)
+}
+
+/// [`refine`], also returning what it learned about the background and the contour.
+///
+/// The sure regions, background statistics and colour models live on a grid of cells about
+/// a mask pixel wide (4x4 image pixels at 1200 px): only the band is solved per pixel.
+#[allow(clippy::needless_range_loop)] // several parallel per-pixel arrays
+pub fn refine_with_info(
+    img: &RgbImage,
+    mask256: &Plane,
+    small: &RgbImage,
+    opts: &RefineOptions,
+) -> Result<(Plane, MatteInfo)> {
+    let coarse = guided_upsample(img, small, mask256, opts.radius, opts.eps)?;
+    let (wu, hu) = img.dimensions();
+    let (w, h) = (wu as usize, hu as usize);
+    let unit = wu.max(hu) as f32 / mask256.width.max(mask256.height) as f32;
+    let f = ((unit * 0.85).round() as usize).max(1);
+    // per-cell means of colour, squared norm and coarse alpha
+    let raw = img.as_raw();
+    let (lw, lh) = (w.div_ceil(f), h.div_ceil(f));
+    let mut cells = vec![0f32; lw * lh * 5];
+    for y in 0..h {
+        let row = (y / f) * lw;
+        for x in 0..w {
+            let i = y * w + x;
+            let j = (row + x / f) * 5;
+            let p = [
+                raw[i * 3] as f32 * (1.0 / 255.0),
+                raw[i * 3 + 1] as f32 * (1.0 / 255.0),
+                raw[i * 3 + 2] as f32 * (1.0 / 255.0),
+            ];
+            cells[j] += p[0];
+            cells[j + 1] += p[1];
+            cells[j + 2] += p[2];
+            cells[j + 3] += p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
+            cells[j + 4] += coarse.data[i];
+        }
+    }
+    for cy in 0..lh {
+        let ch = (h - cy * f).min(f);
+        for cx in 0..lw {
+            let inv = 1.0 / (ch * (w - cx * f).min(f)) as f32;
+            for v in &mut cells[(cy * lw + cx) * 5..(cy * lw + cx) * 5 + 5] {
+                *v *= inv;
+            }
+        }
+    }
+    let ln = lw * lh;
+    let coarse_low = Plane {
+        width: lw as u32,
+        height: lh as u32,
+        data: (0..ln).map(|j| cells[j * 5 + 4]).collect(),
+    };
+    let mut keep = solid_person(&coarse_low);
+    let keep_p = Plane {
+        width: lw as u32,
+        height: lh as u32,
+        data: keep.iter().map(|&k| k as u8 as f32).collect(),
+    };
+    let cu = unit / f as f32; // cells per mask pixel
+    let r_in = (opts.band_inner * cu).round().max(1.0) as usize;
+    let r_out = (opts.band_outer * cu).round().max(1.0) as usize;
+    let near_in = box_mean(&keep_p, r_in);
+    let near_out = box_mean(&keep_p, r_out);
+    let mut sure_fg: Vec<bool> = near_in.data.iter().map(|&v| v > 1.0 - 1e-4).collect();
+    let mut sure_bg: Vec<bool> = near_out.data.iter().map(|&v| v < 1e-4).collect();
+
+    // background statistics: local smooth colour (masked box mean over ~3 mask pixels)
+    let r_bg = (3.0 * cu).round().max(2.0) as usize;
+    let mut bg_planes: Vec<Plane> = (0..4)
+        .map(|_| Plane::filled(lw as u32, lh as u32, 0.0))
+        .collect();
+    for j in 0..ln {
+        if sure_bg[j] {
+            for c in 0..3 {
+                bg_planes[c].data[j] = cells[j * 5 + c];
+            }
+            bg_planes[3].data[j] = 1.0;
+        }
+    }
+    let bg_means: Vec<Plane> = bg_planes.iter().map(|p| box_mean(p, r_bg)).collect();
+    let smooth_bg = |j: usize| -> [f32; 3] {
+        let s = 1.0 / bg_means[3].data[j].max(1e-6);
+        [
+            bg_means[0].data[j] * s,
+            bg_means[1].data[j] * s,
+            bg_means[2].data[j] * s,
+        ]
+    };
+    // clutter: background cells within a few band widths of the person
+    let near_person = box_mean(&keep_p, r_out * 3);
+    let (mut dev_n, mut dev_big, mut sum, mut bg_count) = (0usize, 0usize, [0f64; 3], 0usize);
+    let mut dev_sum = 0f64;
+    for j in 0..ln {
+        if !sure_bg[j] || bg_means[3].data[j] < 1e-3 {
+            continue;
+        }
+        bg_count += 1;
+        let m = smooth_bg(j);
+        // deviation of the cell mean from the smooth colour, plus the texture inside the cell
+        let inner = (cells[j * 5 + 3]
+            - (cells[j * 5] * cells[j * 5]
+                + cells[j * 5 + 1] * cells[j * 5 + 1]
+                + cells[j * 5 + 2] * cells[j * 5 + 2]))
+            .max(0.0);
+        let d: f32 = ((0..3)
+            .map(|c| (cells[j * 5 + c] - m[c]).powi(2))
+            .sum::<f32>()
+            + inner)
+            .sqrt();
+        for c in 0..3 {
+            sum[c] += cells[j * 5 + c] as f64;
+        }
+        if near_person.data[j] > 1e-4 {
+            dev_n += 1;
+            dev_sum += d as f64;
+            if d > 0.06 {
+                dev_big += 1;
+            }
+        }
+    }
+    let clutter = if dev_n > 0 {
+        dev_big as f32 / dev_n as f32
+    } else {
+        1.0
+    };
+    let plain = bg_count * 10 >= ln && clutter < 0.05 && dev_sum / (dev_n.max(1) as f64) < 0.025;
+    let mut info = MatteInfo {
+        background_clutter: clutter,
+        ..Default::default()
+    };
+    let cells_data = &cells;
+    if plain {
+        let m = sum.map(|s| (s / bg_count as f64 * 255.0).round().clamp(0.0, 255.0) as u8);
+        info.plain_background = Some(m);
+        // holes coloured like the wall (background seen through hair, between arm and body)
+        // stay open for the colour model; others (dark clothing, hair) are filled
+        let wall = m.map(|v| v as f32 / 255.0);
+        keep = solid_person_with(&coarse_low, |cells| {
+            let mut c = [0f32; 3];
+            for &j in cells {
+                for k in 0..3 {
+                    c[k] += cells_data[j * 5 + k];
+                }
+            }
+            let d: f32 = (0..3)
+                .map(|k| (c[k] / cells.len() as f32 - wall[k]).powi(2))
+                .sum::<f32>()
+                .sqrt();
+            d > 0.12
+        });
+        let keep_p = Plane {
+            width: lw as u32,
+            height: lh as u32,
+            data: keep.iter().map(|&k| k as u8 as f32).collect(),
+        };
+        let r_far = ((opts.band_outer + opts.band_outer_plain) * cu).round() as usize;
+        let near_far = box_mean(&keep_p, r_far);
+        for (b, v) in sure_bg.iter_mut().zip(&near_far.data) {
+            *b = *v < 1e-4;
+        }
+        let r_deep = ((opts.band_inner + opts.band_inner_plain) * cu).round() as usize;
+        let near_deep = box_mean(&keep_p, r_deep);
+        for (s, v) in sure_fg.iter_mut().zip(&near_deep.data) {
+            *s = *v > 1.0 - 1e-4;
+        }
+    }
+
+    // local colour models (mean colour, mean squared norm) by pull-push from the sure cells
+    let model = |sure: &[bool], smooth: bool| -> Vec<f32> {
+        let mut data = vec![0f32; ln * 4];
+        let mut wt = vec![0f32; ln];
+        for j in 0..ln {
+            if !sure[j] {
+                continue;
+            }
+            if smooth && bg_means[3].data[j] > 1e-3 {
+                let m = smooth_bg(j);
+                data[j * 4..j * 4 + 3].copy_from_slice(&m);
+                data[j * 4 + 3] = m[0] * m[0] + m[1] * m[1] + m[2] * m[2];
+            } else {
+                data[j * 4..j * 4 + 4].copy_from_slice(&cells[j * 5..j * 5 + 4]);
+            }
+            wt[j] = 1.0;
+        }
+        push_pull(&data, &wt, lw, lh, 4)
+    };
+    let fm = model(&sure_fg, false);
+    let bm = model(&sure_bg, plain);
+
+    let mut alpha = Plane::filled(wu, hu, 0.0);
+    let (mut low_n, mut low_c) = (0usize, 0usize);
+    let lower = (lh as f32 * 0.6) as usize;
+    let inv_f = 1.0 / f as f32;
+    let clip_scale = 1.0 / (1.0 - 2.0 * opts.clip).max(1e-3);
+    for y in 0..h {
+        let cy = y / f;
+        let fy = ((y as f32 + 0.5) * inv_f - 0.5).clamp(0.0, (lh - 1) as f32);
+        let y0 = fy as usize;
+        let y1 = (y0 + 1).min(lh - 1);
+        let ty = fy - y0 as f32;
+        for x in 0..w {
+            let i = y * w + x;
+            let j = cy * lw + x / f;
+            if sure_fg[j] {
+                alpha.data[i] = 1.0;
+                continue;
+            }
+            if sure_bg[j] {
+                continue;
+            }
+            let fx = ((x as f32 + 0.5) * inv_f - 0.5).clamp(0.0, (lw - 1) as f32);
+            let x0 = fx as usize;
+            let x1 = (x0 + 1).min(lw - 1);
+            let tx = fx - x0 as f32;
+            let (j00, j01, j10, j11) = (y0 * lw + x0, y0 * lw + x1, y1 * lw + x0, y1 * lw + x1);
+            let (w00, w01, w10, w11) = (
+                (1.0 - tx) * (1.0 - ty),
+                tx * (1.0 - ty),
+                (1.0 - tx) * ty,
+                tx * ty,
+            );
+            let lerp = |m: &[f32], c: usize| {
+                m[j00 * 4 + c] * w00
+                    + m[j01 * 4 + c] * w01
+                    + m[j10 * 4 + c] * w10
+                    + m[j11 * 4 + c] * w11
+            };
+            let fc = [lerp(&fm, 0), lerp(&fm, 1), lerp(&fm, 2)];
+            let bc = [lerp(&bm, 0), lerp(&bm, 1), lerp(&bm, 2)];
+            let var_f = (lerp(&fm, 3) - (fc[0] * fc[0] + fc[1] * fc[1] + fc[2] * fc[2])).max(0.0);
+            let var_b = if plain {
+                0.0
+            } else {
+                (lerp(&bm, 3) - (bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2])).max(0.0)
+            };
+            let p = [
+                raw[i * 3] as f32 / 255.0,
+                raw[i * 3 + 1] as f32 / 255.0,
+                raw[i * 3 + 2] as f32 / 255.0,
+            ];
+            let fb = [fc[0] - bc[0], fc[1] - bc[1], fc[2] - bc[2]];
+            let d2 = fb[0] * fb[0] + fb[1] * fb[1] + fb[2] * fb[2];
+            let d = d2.sqrt();
+            let ib = [p[0] - bc[0], p[1] - bc[1], p[2] - bc[2]];
+            let proj = if d2 > 1e-6 {
+                ((ib[0] * fb[0] + ib[1] * fb[1] + ib[2] * fb[2]) / d2).clamp(0.0, 1.0)
+            } else {
+                0.5
+            };
+            // residual off the F-B line
+            let res = (0..3)
+                .map(|c| (ib[c] - proj * fb[c]).powi(2))
+                .sum::<f32>()
+                .sqrt();
+            // on a plain wall the background colour is known: the person's colour variety
+            // (hair, skin) does not make the projection ambiguous
+            let spread = if plain {
+                0.0
+            } else {
+                opts.spread * (var_f.sqrt() + var_b.sqrt())
+            };
+            let conf = ((d - spread - opts.min_contrast) / 0.12).clamp(0.0, 1.0)
+                * (1.0 - res / (0.5 * d).max(1e-3)).clamp(0.0, 1.0);
+            let c0 = coarse.data[i];
+            let fallback = ((c0 - 0.5) * opts.sharpen + 0.5).clamp(0.0, 1.0);
+            let fallback = if keep[j] || c0 < 0.5 { fallback } else { 0.0 };
+            let a = conf * proj + (1.0 - conf) * fallback;
+            alpha.data[i] = ((a - opts.clip) * clip_scale).clamp(0.0, 1.0);
+            if cy >= lower {
+                low_n += 1;
+                if d < 0.1 {
+                    low_c += 1;
+                }
+            }
+        }
+    }
+    info.low_contrast_clothing = if low_n > 0 {
+        low_c as f32 / low_n as f32
+    } else {
+        0.0
+    };
+    if opts.feather > 0.0 {
+        let r = opts.feather.round().max(1.0) as usize;
+        alpha = box_mean(&box_mean(&alpha, r), r);
+    }
+    Ok((alpha, info))
 }
 
 #[cfg(test)]
@@ -227,5 +777,62 @@ mod tests {
         // the filtered matte is near-binary on both sides of the guide's edge
         assert!(q.at(36, 20) < 0.2, "{}", q.at(36, 20));
         assert!(q.at(44, 20) > 0.8, "{}", q.at(44, 20));
+    }
+
+    #[test]
+    fn refine_recovers_soft_edge_on_plain_wall() {
+        // grey wall, dark person with a soft 6 px edge; the "model mask" is a blurry,
+        // shifted version of the truth at 64x64
+        let (w, h) = (256u32, 256u32);
+        let truth = |x: f32, y: f32| {
+            let d = ((x - 128.0).powi(2) + (y - 150.0).powi(2)).sqrt() - 70.0;
+            (0.5 - d / 6.0).clamp(0.0, 1.0)
+        };
+        let img = RgbImage::from_fn(w, h, |x, y| {
+            let a = truth(x as f32, y as f32);
+            image::Rgb(std::array::from_fn(|c| {
+                let f = [60.0, 40.0, 30.0][c];
+                (a * f + (1.0 - a) * 200.0).round() as u8
+            }))
+        });
+        let small = downscale_to(&img, 64, 64).unwrap();
+        let mut mask = Plane::filled(64, 64, 0.0);
+        for y in 0..64 {
+            for x in 0..64 {
+                let d = ((x as f32 * 4.0 + 2.0 - 131.0).powi(2)
+                    + (y as f32 * 4.0 + 2.0 - 150.0).powi(2))
+                .sqrt()
+                    - 70.0;
+                mask.data[y * 64 + x] = (0.5 - d / 16.0).clamp(0.0, 1.0);
+            }
+        }
+        let (alpha, info) =
+            refine_with_info(&img, &mask, &small, &RefineOptions::default()).unwrap();
+        assert!(info.plain_background.is_some(), "{info:?}");
+        let mut err = 0f32;
+        for y in 0..h {
+            for x in 0..w {
+                err += (alpha.at(x, y) - truth(x as f32, y as f32)).powi(2);
+            }
+        }
+        let mse = err / (w * h) as f32;
+        assert!(mse < 1e-3, "mse {mse}");
+    }
+
+    #[test]
+    fn solid_person_fills_holes_and_drops_blobs() {
+        let mut a = Plane::filled(40, 40, 0.0);
+        for y in 5..35 {
+            for x in 5..25 {
+                a.data[y * 40 + x] = 1.0;
+            }
+        }
+        // hole in the body, and a detached blob
+        a.data[20 * 40 + 15] = 0.0;
+        a.data[20 * 40 + 35] = 1.0;
+        let keep = solid_person(&a);
+        assert!(keep[20 * 40 + 15]);
+        assert!(!keep[20 * 40 + 35]);
+        assert!(keep[6 * 40 + 6] && !keep[2 * 40 + 2]);
     }
 }

@@ -452,7 +452,8 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
     };
     timings.crop_resize_ms += ms(t);
     let t = Instant::now();
-    let alpha_w = matte::guided_upsample(&work, &small, &mask, 4, 1e-3)?;
+    let (alpha_w, matte_info) = matte::refine_with_info(&work, &mask, &small, &Default::default())?;
+    notices.extend(matte_info.notices());
 
     // 5. crown from the matte
     let to_w = |p: Point| {
@@ -512,7 +513,7 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
         )?;
         timings.crop_resize_ms += ms(t);
         let t = Instant::now();
-        let composed = crate::composite::composite(&rgb, &alpha, bg);
+        let composed = crate::composite::composite_with_foreground(&rgb, &alpha, bg);
         timings.refine_ms += ms(t);
         let t = Instant::now();
         let enc = encode::encode_jpeg(&composed, spec.dpi, spec.byte_window())?;
