@@ -493,7 +493,7 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
 
     // 6-10. final placement, render, composite, encode, check. `check` measures the crown on
     // the encoded result with its own matte; when a crown rule fails there, the placement is
-    // corrected once by the difference and the photo made again.
+    // corrected by the difference and the photo made again (at most twice).
     let mut pass = 0;
     let (enc, mut report, place) = loop {
         let t = Instant::now();
@@ -535,8 +535,8 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
             // also when it passes but lies more than 3 px from where it was aimed: a margin
             // at the edge of its range is one re-encode away from failing
             Some(y)
-                if pass == 1
-                    && (crown_failed || (y - planned.crown_y).abs() > 3.0)
+                if ((pass == 1 && (y - planned.crown_y).abs() > 3.0)
+                    || (pass <= 2 && crown_failed))
                     && (y - planned.crown_y).abs() < 0.25 * out_h as f32 =>
             {
                 head.crown_y += (y - planned.crown_y) / place.scale as f32;
