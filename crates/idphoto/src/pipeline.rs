@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::geometry::{self, Head, Placement, PxRule};
 use crate::landmarks::{self, Landmarks};
 use crate::matte;
-use crate::raster::{resize_rgb, warp_rgb_f32, Affine, Plane, Point};
+use crate::raster::{resize_rgb, warp_rgb, Affine, Plane, Point};
 use crate::report::{Notice, Report, RuleResult, Status};
 use crate::spec::{GeometryRule, Spec};
 use crate::validate;
@@ -432,16 +432,7 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
     let ww = ((rw * s0).round() as u32).max(16);
     let wh = ((rh * s0).round() as u32).max(16);
     let map_w = frame_to_source(x0, y0, s0, theta, c);
-    let work_f = warp_rgb_f32(img, &map_w, ww, wh);
-    let work = RgbImage::from_raw(
-        ww,
-        wh,
-        work_f
-            .iter()
-            .map(|v| v.round().clamp(0.0, 255.0) as u8)
-            .collect(),
-    )
-    .ok_or_else(|| Error::Internal("working image".into()))?;
+    let work = warp_rgb(img, &map_w, ww, wh)?;
     let (mask, small) = matte::segment(&work)?;
     timings.segment_ms = ms(t);
     let t = Instant::now();
@@ -724,15 +715,7 @@ fn render(
         })
     } else {
         let map = frame_to_source(bx, by, 1.0, theta, c);
-        let f = warp_rgb_f32(img, &map, bw, bh);
-        RgbImage::from_raw(
-            bw,
-            bh,
-            f.iter()
-                .map(|v| v.round().clamp(0.0, 255.0) as u8)
-                .collect(),
-        )
-        .ok_or_else(|| Error::Internal("rotated region".into()))?
+        warp_rgb(img, &map, bw, bh)?
     };
     resize_rgb(&region, (p.ox - bx, p.oy - by, vw, vh), w, h)
 }
@@ -762,15 +745,7 @@ impl Levelled {
         let w = ((rw * scale).ceil() as u32).max(1);
         let h = ((rh * scale).ceil() as u32).max(1);
         let map = frame_to_source(x0, y0, scale, theta, c);
-        let f = warp_rgb_f32(src, &map, w, h);
-        let img = RgbImage::from_raw(
-            w,
-            h,
-            f.iter()
-                .map(|v| v.round().clamp(0.0, 255.0) as u8)
-                .collect(),
-        )
-        .ok_or_else(|| Error::Internal("levelled region".into()))?;
+        let img = warp_rgb(src, &map, w, h)?;
         Ok(Levelled {
             img,
             bx: x0,

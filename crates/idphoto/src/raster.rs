@@ -145,6 +145,19 @@ pub fn warp_rgb_f32(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Vec<f32> {
     warp_bilinear(src, map, w, h)
 }
 
+/// [`warp_rgb_f32`] rounded to an 8-bit image.
+pub fn warp_rgb(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Result<RgbImage> {
+    let f = warp_rgb_f32(src, map, w, h);
+    RgbImage::from_raw(
+        w,
+        h,
+        f.iter()
+            .map(|v| v.round().clamp(0.0, 255.0) as u8)
+            .collect(),
+    )
+    .ok_or_else(|| Error::Internal("warp buffer".into()))
+}
+
 fn warp_bilinear(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Vec<f32> {
     let [a, b, c, d, e, f] = map.m;
     let (sw, sh) = (src.width() as usize, src.height() as usize);
