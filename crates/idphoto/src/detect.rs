@@ -203,7 +203,7 @@ pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>> {
     let mut levels: Vec<(f32, bool)> = sides.into_iter().map(|s| (s, false)).collect();
     // zoomed out, for a face that fills the frame: only when nothing else was found
     levels.push((long * 1.6, true));
-    for (level, &(side, zoomed_out)) in levels.iter().enumerate() {
+    for &(side, zoomed_out) in &levels {
         if zoomed_out && !found.is_empty() {
             break;
         }
@@ -242,7 +242,7 @@ pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>> {
         // Stop once a big enough face was found at a level where faces of its size are
         // reliably detected (at least a fifth of the tile): any comparable face would have
         // been found too.
-        if level >= 1 && biggest > 0.0 && biggest >= opts.enough_face_px && side <= biggest * 5.0 {
+        if !zoomed_out && biggest > 0.0 && biggest >= opts.enough_face_px && side <= biggest * 5.0 {
             break;
         }
     }
