@@ -38,29 +38,20 @@ pub fn linear_to_srgb(c: f32) -> f32 {
 /// `fg` and `alpha` have the same size.
 pub fn composite(fg: &RgbImage, alpha: &Plane, bg: [u8; 3]) -> RgbImage {
     let lut = srgb_to_linear_lut();
-    let bgl = bg.map(|v| lut[v as usize]);
-    let mut out = fg.clone();
-    for (k, px) in out.as_mut().chunks_exact_mut(3).enumerate() {
-        let a = alpha.data[k].clamp(0.0, 1.0);
-        if a >= 1.0 {
-            continue;
-        }
-        if a <= 0.0 {
-            px.copy_from_slice(&bg);
-            continue;
-        }
-        for c in 0..3 {
-            let v = lut[px[c] as usize] * a + bgl[c] * (1.0 - a);
-            px[c] = (linear_to_srgb(v) * 255.0).round() as u8;
-        }
-    }
-    out
+    let raw = fg.as_raw();
+    blend(fg, alpha, bg, |i| lut[raw[i] as usize])
 }
 
 /// `out = F * alpha + bg * (1 - alpha)` in linear light, where `fg_linear` is the
 /// foreground colour (interleaved linear RGB 0..1, e.g. from
 /// [`crate::foreground::estimate_ml`]). Opaque pixels keep `img` exactly.
 pub fn composite_linear(img: &RgbImage, fg_linear: &[f32], alpha: &Plane, bg: [u8; 3]) -> RgbImage {
+    blend(img, alpha, bg, |i| fg_linear[i])
+}
+
+/// The blending loop shared by [`composite`] and [`composite_linear`]: `fg(i)` gives the
+/// linear foreground value of interleaved channel index `i`.
+fn blend(img: &RgbImage, alpha: &Plane, bg: [u8; 3], fg: impl Fn(usize) -> f32) -> RgbImage {
     let lut = srgb_to_linear_lut();
     let bgl = bg.map(|v| lut[v as usize]);
     let mut out = img.clone();
@@ -74,7 +65,7 @@ pub fn composite_linear(img: &RgbImage, fg_linear: &[f32], alpha: &Plane, bg: [u
             continue;
         }
         for c in 0..3 {
-            let v = fg_linear[k * 3 + c] * a + bgl[c] * (1.0 - a);
+            let v = fg(k * 3 + c) * a + bgl[c] * (1.0 - a);
             px[c] = (linear_to_srgb(v) * 255.0).round() as u8;
         }
     }
