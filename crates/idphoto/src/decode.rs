@@ -97,6 +97,10 @@ pub struct Decoded {
     pub bits_per_channel: u8,
     /// What was done with the embedded ICC profile.
     pub icc: IccStatus,
+    /// Reduction factor of [`decode_reduced`]: 1, 2, 4 or 8; pixel (x, y) of `image` covers
+    /// source pixels (x, y) * `reduction` of the full-size (oriented) photo. Always 1 for PNG,
+    /// WebP and [`decode`].
+    pub reduction: u32,
 }
 
 /// Identify the format from the magic bytes at the start of `bytes`.
@@ -238,10 +242,25 @@ fn alloc_budget(limits: &Limits) -> u64 {
 /// converted to sRGB with moxcms (see [`IccStatus`]), alpha is composited onto **white** (so
 /// transparent areas become white background), then the EXIF orientation is applied.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
-    guard(|| decode_inner(bytes, limits))
+    guard(|| decode_inner(bytes, limits, 1))
 }
 
-fn decode_inner(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
+/// Like [`decode`], but a JPEG is decoded at 1/`reduction` of its size (1, 2, 4 or 8) in the
+/// DCT domain, which skips most of the inverse transform and needs `reduction`² times less
+/// memory. The size is rounded up (a 4000x3000 photo at 8 gives 500x375). PNG and WebP are
+/// always decoded at full size; [`Decoded::reduction`] says what was done. Any other
+/// `reduction` is an [`Error::InvalidOption`].
+pub fn decode_reduced(bytes: &[u8], limits: &Limits, reduction: u32) -> Result<Decoded> {
+    if !matches!(reduction, 1 | 2 | 4 | 8) {
+        return Err(Error::InvalidOption {
+            option: "reduction".into(),
+            reason: format!("{reduction} is not 1, 2, 4 or 8"),
+        });
+    }
+    guard(|| decode_inner(bytes, limits, reduction))
+}
+
+fn decode_inner(bytes: &[u8], limits: &Limits, reduction: u32) -> Result<Decoded> {
     check_bytes(bytes, limits)?;
     let format = detect_format(bytes)?;
     if format == SourceFormat::Jpeg {
@@ -288,11 +307,16 @@ fn decode_inner(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     let had_alpha = color_type.has_alpha();
     let is_grey = !color_type.has_color();
 
-    let dynimg = if format == SourceFormat::Jpeg && !zune_safe(bytes) {
-        // jpeg-decoder for baseline files with one scan per component (zune-jpeg 0.5.15
-        // mis-decodes them); zune-jpeg if jpeg-decoder rejects the file
-        match decode_jpeg_pixels(bytes, limits) {
-            Ok(img) => img,
+    let mut reduced = 1;
+    let dynimg = if format == SourceFormat::Jpeg && (reduction > 1 || !zune_safe(bytes)) {
+        // jpeg-decoder for reduced decodes, and for baseline files with one scan per
+        // component (zune-jpeg 0.5.15 mis-decodes them); zune-jpeg if jpeg-decoder rejects
+        // the file
+        match decode_jpeg_pixels(bytes, limits, reduction) {
+            Ok(img) => {
+                reduced = reduction;
+                img
+            }
             Err(_) => {
                 DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(format, e))?
             }
@@ -334,6 +358,7 @@ fn decode_inner(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
         had_alpha,
         bits_per_channel,
         icc,
+        reduction: reduced,
     })
 }
 
@@ -353,9 +378,28 @@ fn zune_safe(bytes: &[u8]) -> bool {
 /// decodes some valid 4:2:0 files that jpeg-encoder writes into green stripes (see the test
 /// `own_output_decodes_like_libjpeg`), so pixels come from jpeg-decoder, whose output matches
 /// libjpeg on those files.
-fn decode_jpeg_pixels(bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
+/// With `reduction` > 1 the image is decoded at 1/`reduction` of its size (jpeg-decoder's
+/// DCT scaling).
+fn decode_jpeg_pixels(bytes: &[u8], limits: &Limits, reduction: u32) -> Result<DynamicImage> {
     let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     d.set_max_decoding_buffer_size(usize::try_from(alloc_budget(limits)).unwrap_or(usize::MAX));
+    if reduction > 1 {
+        d.read_info()
+            .map_err(|e| Error::Decode(format!("JPEG: {e}")))?;
+        let info = d
+            .info()
+            .ok_or_else(|| Error::Decode("JPEG: no frame header".into()))?;
+        let r = reduction as u16;
+        let (w, h) = (info.width.div_ceil(r), info.height.div_ceil(r));
+        let got = d
+            .scale(w, h)
+            .map_err(|e| Error::Decode(format!("JPEG: {e}")))?;
+        if got != (w, h) {
+            return Err(Error::Decode(format!(
+                "JPEG: reduced decode gave {got:?}, not {w}x{h}"
+            )));
+        }
+    }
     let px = d
         .decode()
         .map_err(|e| Error::Decode(format!("JPEG: {e}")))?;
@@ -394,6 +438,12 @@ fn decode_jpeg_pixels(bytes: &[u8], limits: &Limits) -> Result<DynamicImage> {
             DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or_else(bad)?)
         }
     })
+}
+
+/// The stored pixel size (width, height) of a JPEG from its frame header, without decoding;
+/// `None` for other formats or an unreadable header.
+pub fn jpeg_frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    parse_jpeg(bytes).frame_size
 }
 
 /// EXIF orientation 1..=8; 1 when absent or unreadable. Accepts EXIF blocks that keep the
@@ -740,6 +790,8 @@ struct JpegMeta<'a> {
     frame_components: Option<u8>,
     /// Components in the first scan.
     scan_components: Option<u8>,
+    /// Stored (width, height) from the first SOF.
+    frame_size: Option<(u32, u32)>,
 }
 
 /// Walk the JPEG marker segments up to the first scan. Bounds-checked; stops at the first
@@ -787,6 +839,9 @@ fn parse_jpeg(b: &[u8]) -> JpegMeta<'_> {
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) && meta.progressive.is_none() => {
                 meta.progressive = Some(matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE));
                 meta.frame_components = seg.get(5).copied();
+                meta.frame_size = be16(seg, 3)
+                    .zip(be16(seg, 1))
+                    .map(|(w, h)| (u32::from(w), u32::from(h)));
             }
             0xDA => {
                 meta.first_sos = Some(i - 2);
@@ -1510,6 +1565,80 @@ mod tests {
             "{}",
             mean_abs_error(&img, &back)
         );
+    }
+
+    /// Mean of each `r`x`r` block (partial blocks at the edges).
+    fn box_reduce(img: &RgbImage, r: u32) -> RgbImage {
+        let (w, h) = img.dimensions();
+        RgbImage::from_fn(w.div_ceil(r), h.div_ceil(r), |x, y| {
+            let mut sum = [0u32; 3];
+            let mut n = 0;
+            for sy in y * r..((y + 1) * r).min(h) {
+                for sx in x * r..((x + 1) * r).min(w) {
+                    let p = img.get_pixel(sx, sy);
+                    for c in 0..3 {
+                        sum[c] += u32::from(p[c]);
+                    }
+                    n += 1;
+                }
+            }
+            Rgb(sum.map(|v| ((v + n / 2) / n) as u8))
+        })
+    }
+
+    #[test]
+    fn reduced_decode_matches_block_means() {
+        // smooth content: a DCT-domain reduction equals block means only without aliasing
+        let img = RgbImage::from_fn(203, 117, |x, y| {
+            let (fx, fy) = (x as f32 / 203.0, y as f32 / 117.0);
+            Rgb([
+                (fx * 255.0) as u8,
+                (fy * 255.0) as u8,
+                (127.0 + 100.0 * (fx * 6.0 + fy * 4.0).sin()) as u8,
+            ])
+        });
+        let enc = crate::encode::encode_jpeg(&img, 350, (None, None)).unwrap();
+        let full = decode(&enc.bytes, &Limits::default()).unwrap();
+        assert_eq!(full.reduction, 1);
+        for r in [1u32, 2, 4, 8] {
+            let d = decode_reduced(&enc.bytes, &Limits::default(), r).unwrap();
+            assert_eq!(d.reduction, r);
+            assert_eq!(
+                d.image.dimensions(),
+                (203u32.div_ceil(r), 117u32.div_ceil(r))
+            );
+            let mae = mean_abs_error(&box_reduce(&full.image, r), &d.image);
+            assert!(mae < 6.0, "reduction {r}: mean abs error {mae:.2}");
+        }
+        // PNG is never reduced
+        let mut png = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut png)
+            .write_image(img.as_raw(), 203, 117, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        let d = decode_reduced(&png, &Limits::default(), 4).unwrap();
+        assert_eq!((d.reduction, d.image.dimensions()), (1, (203, 117)));
+        for bad in [0, 3, 16] {
+            let e = decode_reduced(&enc.bytes, &Limits::default(), bad).unwrap_err();
+            assert_eq!(e.code(), "invalid_option");
+        }
+    }
+
+    #[test]
+    fn reduced_decode_applies_orientation() {
+        let Some(dir) = shared_data() else { return };
+        let reference = decode(&read(&dir, "orientation/hopper.jpg"), &Limits::default()).unwrap();
+        let reference = box_reduce(&reference.image, 4);
+        for n in 2..=8u8 {
+            let name = format!("orientation/hopper_orientation_{n}.jpg");
+            let d = decode_reduced(&read(&dir, &name), &Limits::default(), 4).unwrap();
+            assert_eq!((d.orientation, d.reduction), (n, 4), "{name}");
+            let mae = mean_abs_error(&d.image, &reference);
+            assert!(mae < 6.0, "{name}: mean abs error {mae:.2}");
+        }
+        let bytes = read(&dir, "bench/phone12mp_exif6.jpg");
+        let d = decode_reduced(&bytes, &Limits::default(), 8).unwrap();
+        assert_eq!(d.image.dimensions(), (375, 500));
+        assert_eq!(jpeg_frame_size(&bytes), Some((4000, 3000)));
     }
 
     #[test]

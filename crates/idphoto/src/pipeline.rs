@@ -112,15 +112,107 @@ fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
+/// A JPEG is decoded at a reduced size (in the DCT domain: faster, and a fraction of the
+/// memory) when its short side, so reduced, is still this many times the face width the spec
+/// needs, i.e. when a face filling a fifth of the photo's short side would not need
+/// upscaling. If the face found is smaller than that, the photo is decoded again at the
+/// size the face needs.
+pub const REDUCED_DECODE_FACE_FRACTION: f64 = 0.2;
+
+/// Largest scale (output px per input px) accepted from a reduced decode: below 1 so that the
+/// crown corrections of the later passes never turn it into an upscale.
+const REDUCED_MAX_SCALE: f64 = 0.95;
+
 /// Makes an ID photo from encoded image bytes (JPEG, PNG, WebP).
+///
+/// Large JPEGs (phone photos) are decoded at 1/2, 1/4 or 1/8 of their size when the face
+/// still has at least the pixels the output needs (see [`REDUCED_DECODE_FACE_FRACTION`]);
+/// the output never depends on more than that: a face that would need upscaling at the
+/// reduced size is taken from a finer decode.
 pub fn process(bytes: &[u8], spec: &Spec, opts: &Options) -> Result<Output> {
     spec.validate()?;
-    let t = Instant::now();
-    let decoded = decode::decode(bytes, &opts.limits)?;
-    let decode_ms = ms(t);
-    let mut out = process_image(&decoded.image, spec, opts)?;
-    out.timings.decode_ms = decode_ms;
-    Ok(out)
+    let (out_w, out_h) = output_size(spec, opts)?;
+    let mut reduction = initial_reduction(bytes, spec, out_w, out_h, opts);
+    let mut decode_ms = 0.0;
+    loop {
+        let t = Instant::now();
+        let decoded = decode::decode_reduced(bytes, &opts.limits, reduction)?;
+        decode_ms += ms(t);
+        let r = decoded.reduction;
+        let scaled;
+        let o = if r > 1 {
+            scaled = scale_options(opts, r);
+            &scaled
+        } else {
+            opts
+        };
+        match make(&decoded.image, spec, o, r > 1) {
+            Ok(Made::Done(mut out)) => {
+                out.timings.decode_ms = decode_ms;
+                return Ok(*out);
+            }
+            // the face needs more pixels than the reduced decode has
+            Ok(Made::NeedsScale(scale)) => reduction = finer_reduction(r, scale),
+            // small faces may only be found, or measured, at full size
+            Err(Error::NoFace | Error::FaceTooSmall { .. }) if r > 1 => reduction = 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The reduction (1, 2, 4 or 8) to decode `bytes` at first: the largest that keeps a face
+/// of [`REDUCED_DECODE_FACE_FRACTION`] of the short side at least as wide as the spec needs.
+fn initial_reduction(bytes: &[u8], spec: &Spec, out_w: u32, out_h: u32, opts: &Options) -> u32 {
+    let Some((w, h)) = decode::jpeg_frame_size(bytes) else {
+        return 1;
+    };
+    let rules = geometry::px_rules(spec, out_w, out_h);
+    let needed = match &opts.face {
+        // a host's face box: its width is known, so reduce as far as it allows
+        Some(hint) => {
+            let k = f64::from(hint.bbox[2]) / f64::from(needed_face_px(&rules)).max(1.0);
+            return [8u32, 4, 2]
+                .into_iter()
+                .find(|&r| k >= f64::from(r))
+                .unwrap_or(1);
+        }
+        None => f64::from(needed_face_px(&rules)),
+    };
+    let face = f64::from(w.min(h)) * REDUCED_DECODE_FACE_FRACTION;
+    [8u32, 4, 2]
+        .into_iter()
+        .find(|&r| face / f64::from(r) >= needed)
+        .unwrap_or(1)
+}
+
+/// The reduction to decode at when the face needed `scale` (output px per px) at reduction
+/// `r`: the largest one at which no upscaling is needed.
+fn finer_reduction(r: u32, scale: f64) -> u32 {
+    [4u32, 2]
+        .into_iter()
+        .find(|&f| f < r && scale * f64::from(f) / f64::from(r) <= REDUCED_MAX_SCALE)
+        .unwrap_or(1)
+}
+
+/// `opts` with the host's face given in the coordinates of a photo reduced `r` times.
+fn scale_options(opts: &Options, r: u32) -> Options {
+    let k = 1.0 / r as f32;
+    let mut o = opts.clone();
+    if let Some(h) = &mut o.face {
+        h.bbox = h.bbox.map(|v| v * k);
+        h.right_eye = h.right_eye.map(|p| Point::new(p.x * k, p.y * k));
+        h.left_eye = h.left_eye.map(|p| Point::new(p.x * k, p.y * k));
+    }
+    o
+}
+
+/// What [`make`] did.
+enum Made {
+    /// The photo.
+    Done(Box<Output>),
+    /// Not made: the face needs this upscale (output px per input px, above 1) and the input
+    /// was a reduced decode.
+    NeedsScale(f64),
 }
 
 /// The output size: the spec's default, or `opts.size` if the spec's range accepts it.
@@ -377,6 +469,14 @@ pub fn find_crown(alpha: &Plane, eye_mid: Point, face_width: f32) -> Option<(f32
 
 /// Makes an ID photo from decoded pixels (sRGB, orientation already applied).
 pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Output> {
+    match make(img, spec, opts, false)? {
+        Made::Done(out) => Ok(*out),
+        Made::NeedsScale(_) => Err(Error::Internal("upscale refused on a full decode".into())),
+    }
+}
+
+/// Makes the photo; with `reduced`, returns [`Made::NeedsScale`] instead of upscaling.
+fn make(img: &RgbImage, spec: &Spec, opts: &Options, reduced: bool) -> Result<Made> {
     if !(opts.max_upscale.is_finite() && opts.max_upscale >= 0.1) {
         return Err(Error::InvalidOption {
             option: "max_upscale".into(),
@@ -421,6 +521,12 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
     }
 
     // 3. preliminary placement (landmark crown) and the upscale limit
+    if reduced {
+        let free = geometry::solve(&rules, &head, out_w, out_h, f64::INFINITY);
+        if free.placement.scale > REDUCED_MAX_SCALE {
+            return Ok(Made::NeedsScale(free.placement.scale));
+        }
+    }
     let prelim = solve_limited(&rules, &head, out_w, out_h, opts.max_upscale)?;
 
     // 4. working region around the output, at about the output's scale
@@ -543,14 +649,14 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
         ));
     }
     report.notices.extend(notices);
-    Ok(Output {
+    Ok(Made::Done(Box::new(Output {
         width: out_w,
         height: out_h,
         quality: enc.quality,
         jpeg: enc.bytes,
         report,
         timings,
-    })
+    })))
 }
 
 /// The crown's y in output pixels as `check` measured it: from the crown margin, or from the
@@ -786,5 +892,114 @@ pub(crate) fn waive(results: &mut [RuleResult], rules: &[PxRule], head: &Head, w
             );
             r.message_zh = format!("{} (按规格优先级豁免)", r.message_zh);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::presets;
+
+    /// The start of a baseline JPEG with a `w`x`h` frame header (enough for the header parse).
+    fn jpeg_header(w: u16, h: u16) -> Vec<u8> {
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08];
+        b.extend_from_slice(&h.to_be_bytes());
+        b.extend_from_slice(&w.to_be_bytes());
+        b.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+        b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 3, 1, 0, 2, 0x11, 3, 0x11]);
+        b
+    }
+
+    #[test]
+    fn reduction_keeps_the_face_pixels_the_spec_needs() {
+        let spec = presets::get("cn-id-card").unwrap();
+        let (w, h) = (spec.pixels.width, spec.pixels.height);
+        let o = Options::default();
+        // about 207 px of face needed: a fifth of 3000 px is 600, so half size is enough
+        assert_eq!(
+            initial_reduction(&jpeg_header(4000, 3000), &spec, w, h, &o),
+            2
+        );
+        assert_eq!(
+            initial_reduction(&jpeg_header(8000, 6000), &spec, w, h, &o),
+            4
+        );
+        assert_eq!(
+            initial_reduction(&jpeg_header(1200, 900), &spec, w, h, &o),
+            1
+        );
+        // PNG and unreadable headers: full size
+        assert_eq!(initial_reduction(b"\x89PNG\r\n\x1a\n", &spec, w, h, &o), 1);
+        // a host face box of 900 px allows a quarter
+        let hint = Options {
+            face: Some(FaceHint {
+                bbox: [100.0, 100.0, 900.0, 900.0],
+                right_eye: None,
+                left_eye: None,
+            }),
+            ..Options::default()
+        };
+        assert_eq!(
+            initial_reduction(&jpeg_header(4000, 3000), &spec, w, h, &hint),
+            4
+        );
+        // the next decode is the largest reduction where no upscaling is needed
+        assert_eq!(finer_reduction(8, 1.5), 4);
+        assert_eq!(finer_reduction(8, 3.0), 2);
+        assert_eq!(finer_reduction(4, 1.2), 2);
+        assert_eq!(finer_reduction(2, 1.2), 1);
+        assert_eq!(finer_reduction(8, 20.0), 1);
+        let s = scale_options(&hint, 4);
+        assert_eq!(s.face.unwrap().bbox, [25.0, 25.0, 225.0, 225.0]);
+    }
+
+    #[test]
+    fn reduced_decode_gives_the_same_photo() {
+        let Some(shared) = crate::models::tests::shared_dir() else {
+            return;
+        };
+        let bytes = std::fs::read(shared.join("data/bench/phone12mp_exif6.jpg")).unwrap();
+        let spec = presets::get("cn-id-card").unwrap();
+        let o = Options::default();
+        let reduced = process(&bytes, &spec, &o).unwrap();
+        let full_img = decode::decode(&bytes, &Limits::default()).unwrap().image;
+        let full = process_image(&full_img, &spec, &o).unwrap();
+        // the subject looks up and aside (pose fails in both): the rules the pipeline
+        // controls must pass
+        for r in &reduced.report.rules {
+            if ["geometry.", "file.", "background."]
+                .iter()
+                .any(|p| r.code.starts_with(p))
+            {
+                assert!(
+                    matches!(r.status, Status::Pass | Status::Waived | Status::Warn),
+                    "{r:?}"
+                );
+            }
+        }
+        for code in [
+            "geometry.crown_margin",
+            "geometry.face_width",
+            "geometry.eye_line_from_bottom",
+        ] {
+            let v = |r: &Report| r.rule(code).and_then(|r| r.value);
+            let (a, b) = (v(&reduced.report), v(&full.report));
+            assert!(
+                matches!((a, b), (Some(a), Some(b)) if (a - b).abs() <= 3.0),
+                "{code}: reduced {a:?}, full {b:?}"
+            );
+        }
+        let (a, b) = (
+            image::load_from_memory(&reduced.jpeg).unwrap().to_rgb8(),
+            image::load_from_memory(&full.jpeg).unwrap().to_rgb8(),
+        );
+        let diff: f64 = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| (f64::from(*x) - f64::from(*y)).abs())
+            .sum::<f64>()
+            / a.as_raw().len() as f64;
+        assert!(diff < 6.0, "mean abs difference {diff:.2}");
     }
 }
