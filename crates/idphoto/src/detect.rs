@@ -170,23 +170,28 @@ impl Default for DetectOptions {
 }
 
 /// Detects faces in `img`. The image is searched at several scales, coarse to fine: whole
-/// image (also zoomed out, for faces that fill the frame), then overlapping tiles of half the
-/// size, and so on, until a face of `enough_face_px` is found or tiles reach the size at which
+/// image, then overlapping tiles of 2/3, 1/3, 1/6 ... of its long side, and last zoomed out
+/// (for faces that fill the frame, only when nothing else was found), until a face of `enough_face_px` is found or tiles reach the size at which
 /// `min_face_px` faces are detectable. Faces are returned sorted by width, largest first.
 pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>> {
     let (w, h) = img.dimensions();
     let long = w.max(h) as f32;
     let mut found: Vec<Face> = Vec::new();
     // tile side in source pixels for each level, coarse to fine
+    // The first step is 1.5 (a 4:3 photo then takes 2x2 tiles, not 3x2), later ones 2.
     let mut sides = vec![long];
-    let mut t = long / 2.0;
+    let mut t = long / 1.5;
     // a face is reliably detected down to about 1/8 of the tile side
     while t >= 96.0 && (t / 8.0 > opts.min_face_px * 0.9 || t > opts.enough_face_px * 5.0) {
         sides.push(t);
-        t /= 2.0;
+        t = if sides.len() == 2 {
+            long / 3.0
+        } else {
+            t / 2.0
+        };
     }
-    if sides.len() == 1 && long / 2.0 >= 96.0 {
-        sides.push(long / 2.0);
+    if sides.len() == 1 && long / 1.5 >= 96.0 {
+        sides.push(long / 1.5);
     }
     // every level is cut from one reduced copy (long side <= 1024) when it is fine enough
     let finest = INPUT as f32 / sides.last().copied().unwrap_or(long);
