@@ -170,15 +170,16 @@ impl Default for DetectOptions {
 }
 
 /// Detects faces in `img`. The image is searched at several scales, coarse to fine: whole
-/// image, then overlapping tiles of 2/3, 1/3, 1/6 ... of its long side, and last zoomed out
-/// (for faces that fill the frame, only when nothing else was found), until a face of `enough_face_px` is found or tiles reach the size at which
-/// `min_face_px` faces are detectable. Faces are returned sorted by width, largest first.
+/// image, then overlapping tiles of 2/3, 1/3, 1/6 ... of its long side, until a face of
+/// `enough_face_px` is found or tiles reach the size at which `min_face_px` faces are
+/// detectable; last, zoomed out (for faces that fill the frame), only when nothing was found.
+/// Faces are returned sorted by width, largest first.
 pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>> {
     let (w, h) = img.dimensions();
     let long = w.max(h) as f32;
     let mut found: Vec<Face> = Vec::new();
-    // tile side in source pixels for each level, coarse to fine
-    // The first step is 1.5 (a 4:3 photo then takes 2x2 tiles, not 3x2), later ones 2.
+    // tile side in source pixels for each level, coarse to fine; the first step is 1.5 (a
+    // 4:3 photo then takes 2x2 tiles, not 3x2), later ones 2
     let mut sides = vec![long];
     let mut t = long / 1.5;
     // a face is reliably detected down to about 1/8 of the tile side
