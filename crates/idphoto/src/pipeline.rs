@@ -1,7 +1,10 @@
 //! The end-to-end pipeline: [`process`] turns a photo into a compliant ID photo, [`check`]
 //! validates any photo against a spec.
 
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 use std::time::Instant;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use web_time::Instant;
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
