@@ -98,6 +98,9 @@ pub struct Output {
     pub report: Report,
     /// Per-stage times.
     pub timings: Timings,
+    /// The photo was decoded at 1/`source_reduction` of its size (1, 2, 4 or 8; see
+    /// [`process`]).
+    pub source_reduction: u32,
 }
 
 /// Ratio (eye line - crown) / (chin - eye line) of an average head with hair, used when the
@@ -152,6 +155,7 @@ pub fn process(bytes: &[u8], spec: &Spec, opts: &Options) -> Result<Output> {
         match make(&decoded.image, spec, o, r > 1) {
             Ok(Made::Done(mut out)) => {
                 out.timings.decode_ms = decode_ms;
+                out.source_reduction = r;
                 return Ok(*out);
             }
             // the face needs more pixels than the reduced decode has
@@ -659,6 +663,7 @@ fn make(img: &RgbImage, spec: &Spec, opts: &Options, reduced: bool) -> Result<Ma
         jpeg: enc.bytes,
         report,
         timings,
+        source_reduction: 1,
     })))
 }
 
@@ -957,6 +962,36 @@ mod tests {
     }
 
     #[test]
+    fn small_face_in_a_large_photo_is_decoded_finer() {
+        // the fixture portrait at the bottom of a 3600x4800 canvas: a fifth of the short side
+        // at half size would be enough, but this face is not, so the photo is decoded again
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/photos");
+        let small = image::open(dir.join("obama.jpg")).unwrap().to_rgb8();
+        let fill = *small.get_pixel(0, 0);
+        let mut canvas = RgbImage::from_pixel(3600, 4800, fill);
+        image::imageops::replace(&mut canvas, &small, 1345, i64::from(4800 - small.height()));
+        let bytes = encode::encode_jpeg(&canvas, 72, (None, None))
+            .unwrap()
+            .bytes;
+        let spec = presets::get("cn-id-card").unwrap();
+        let o = Options::default();
+        assert_eq!(initial_reduction(&bytes, &spec, 358, 441, &o), 2);
+        let out = process(&bytes, &spec, &o).unwrap();
+        assert_eq!(out.source_reduction, 1);
+        let full = process_image(&canvas, &spec, &o).unwrap();
+        for r in &out.report.rules {
+            if r.code.starts_with("geometry.") {
+                let f = full.report.rule(&r.code).unwrap();
+                assert_eq!(r.status, f.status, "{r:?} / {f:?}");
+                assert!(
+                    (r.value.unwrap() - f.value.unwrap()).abs() < 1.0,
+                    "{r:?} / {f:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn reduced_decode_gives_the_same_photo() {
         let Some(shared) = crate::models::tests::shared_dir() else {
             return;
@@ -965,6 +1000,7 @@ mod tests {
         let spec = presets::get("cn-id-card").unwrap();
         let o = Options::default();
         let reduced = process(&bytes, &spec, &o).unwrap();
+        assert_eq!(reduced.source_reduction, 2);
         let full_img = decode::decode(&bytes, &Limits::default()).unwrap().image;
         let full = process_image(&full_img, &spec, &o).unwrap();
         // the subject looks up and aside (pose fails in both): the rules the pipeline
