@@ -66,9 +66,9 @@ pub fn check_decoded(
     let Some((face, mut lm)) = verified.into_iter().next() else {
         return Ok(Report::new(&spec.id, rules, notices));
     };
-    let alpha = match border_matte(img, &lm) {
-        Some(a) => a,
-        None => matte::person_matte(img)?,
+    let (mut alpha, from_border) = match border_matte(img, &lm) {
+        Some(a) => (a, true),
+        None => (matte::person_matte(img)?, false),
     };
     let (mut geo, mut geo_notices) = geometry_rules(spec, w, h, &lm, &alpha);
     let borderline = geo.iter().any(|r| {
@@ -80,11 +80,15 @@ pub fn check_decoded(
         })
     });
     if borderline {
+        // measure again as the pipeline measures: two landmark passes and the network's matte
         let refined = landmarks::landmarks_refined(img, &face)?;
         if refined.presence >= MIN_PRESENCE {
             lm = refined;
-            (geo, geo_notices) = geometry_rules(spec, w, h, &lm, &alpha);
         }
+        if from_border {
+            alpha = matte::person_matte(img)?;
+        }
+        (geo, geo_notices) = geometry_rules(spec, w, h, &lm, &alpha);
     }
     notices.extend(geo_notices);
     rules.extend(geo);
@@ -92,10 +96,12 @@ pub fn check_decoded(
     Ok(Report::new(&spec.id, rules, notices))
 }
 
-/// Geometry values within this many px of a limit are measured again with the two-pass
-/// landmarks ([`landmarks::landmarks_refined`], as the pipeline measures): the one-pass
-/// landmarks of [`landmarks::landmarks_fast`] differ from them by up to 2.5 px in face width
-/// and chin height on 358x441 outputs, and an output placed at a limit must not fail on that.
+/// Geometry values within this many px of a limit are measured again as the pipeline measures
+/// them, with the two-pass landmarks ([`landmarks::landmarks_refined`]) and the segmentation
+/// network's matte: the one-pass landmarks of [`landmarks::landmarks_fast`] differ from them by
+/// up to 2.5 px in face width and chin height on 358x441 outputs, the border model's crown by
+/// up to 6 px (it keeps thin strands the network smooths away), and an output placed at a
+/// limit must not fail on that.
 pub const GEOMETRY_RECHECK_PX: f64 = 3.0;
 
 /// The spec's geometry rules measured on the head given by `lm` and the crown in `alpha`,
