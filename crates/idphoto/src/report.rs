@@ -304,6 +304,14 @@ fn message(code: &str, ok: bool, v: f64, min: Option<f64>, max: Option<f64>) -> 
             "背景有阴影或明暗不均: 请离墙远一些并均匀照亮背景",
             "Shadow or uneven light on the background: step away from the wall, light it evenly",
         ),
+        ("face.count", true) => (
+            "未检测到人脸: 请使用正面、清晰的本人照片",
+            "No face found: use a clear, frontal photo of yourself",
+        ),
+        ("face.count", false) => (
+            "照片中有多张人脸: 照片中只能有本人",
+            "More than one face: only you may be in the photo",
+        ),
         ("lighting.balance", _) => (
             "脸部一侧明显偏暗 (阴阳脸): 请面向光源, 让光线均匀照亮两侧脸颊",
             "One side of the face is much darker: face the light so both cheeks are lit evenly",
@@ -391,6 +399,7 @@ mod tests {
             "lighting.uniformity",
             "image.noise",
             "geometry.eye_mid_x",
+            "face.count",
         ] {
             let r = RuleResult::range(code, 10.0, None, Some(1.0), "x");
             assert_eq!(r.status, Status::Fail);
