@@ -4,13 +4,16 @@
 //! 1. Makes compliant outputs with `idphoto::process` from the shared portraits
 //!    (`../shared/data/portraits`: bush_official_2003.jpg, obama.jpg, obama1.jpg, 32bit.png and
 //!    roll/*) for cn-id-card and us-visa.
-//! 2. Injects defects into each output (darker and brighter exposure, a left-to-right light
-//!    gradient on the person, blur, JPEG quality 10, the head shifted, scaled up and down,
-//!    rotated 6 degrees, background tinted, background textured, noise), re-encodes each into
-//!    the spec's KB window with the library's encoder, and runs `idphoto::check`.
+//! 2. Injects defects into each output (darker and brighter exposure, a light gradient across
+//!    the face from x0.5 at one cheek to x1.5 at the other in the direction of the photo's own
+//!    light, blur, JPEG quality 10, the head shifted, scaled up and down so that the head's
+//!    size ends 8 % beyond the spec's limit, rotated 6 degrees, background tinted, background
+//!    textured, noise), re-encodes each into the spec's KB window with the library's encoder,
+//!    and runs `idphoto::check`.
 //! 3. Prints a Markdown table: for each defect, how often its own check fired (fail or warn;
-//!    fail only in brackets) and which other checks fired; the false-alarm rate on the clean
-//!    outputs; the roll accuracy on `roll/` against `roll_gt.csv`; and the time per check.
+//!    fail only in brackets) and which other checks fired; the clean outputs that fail, split
+//!    into faults of the source photo ([`SOURCE_FAULTS`], true positives) and false alarms;
+//!    the roll accuracy on `roll/` against `roll_gt.csv`; and the time per check.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -38,6 +41,23 @@ const INPUTS: [&str; 10] = [
     "roll/generic_guy_rotated_neg10.png",
 ];
 
+/// Faults of the source photos that survive into the compliant outputs and that a reviewer would
+/// reject: a check that fails for them is right, not a false alarm (file, code, fault).
+const SOURCE_FAULTS: [(&str, &str, &str); 4] = [
+    ("obama1.jpg", "pose.yaw", "head turned to the side"),
+    ("32bit.png", "pose.yaw", "head turned to the side"),
+    (
+        "32bit.png",
+        "expression.mouth_closed",
+        "speaking, mouth open",
+    ),
+    (
+        "obama.jpg",
+        "expression.mouth_closed",
+        "open smile showing the teeth",
+    ),
+];
+
 /// A defect and the check codes that count as "its own".
 struct Defect {
     name: &'static str,
@@ -47,15 +67,23 @@ struct Defect {
 const DEFECTS: [Defect; 12] = [
     Defect {
         name: "darker (-1.7 EV)",
-        own: &["lighting.face_luminance", "lighting.underexposure"],
+        own: &[
+            "lighting.face_luminance",
+            "lighting.underexposure",
+            "lighting.highlights",
+        ],
     },
     Defect {
         name: "brighter (+1.3 EV)",
-        own: &["lighting.face_luminance", "lighting.overexposure"],
+        own: &[
+            "lighting.face_luminance",
+            "lighting.overexposure",
+            "lighting.clipping",
+        ],
     },
     Defect {
-        name: "light gradient L->R (x0.5..x1.5)",
-        own: &["lighting.uniformity"],
+        name: "light gradient across the face (x0.5..x1.5, with the photo's own light)",
+        own: &["lighting.balance", "lighting.uniformity"],
     },
     Defect {
         name: "blur (gaussian sigma 2 px @358)",
@@ -67,10 +95,10 @@ const DEFECTS: [Defect; 12] = [
     },
     Defect {
         name: "head shifted 10% W",
-        own: &["geometry.eye_mid_x", "crop.leftward", "crop.rightward"],
+        own: &["geometry.eye_mid_x"],
     },
     Defect {
-        name: "scaled up x1.15",
+        name: "scaled up (8 % beyond the spec's scale limit)",
         own: &[
             "geometry.head_height",
             "geometry.face_width",
@@ -78,7 +106,7 @@ const DEFECTS: [Defect; 12] = [
         ],
     },
     Defect {
-        name: "scaled down x0.85",
+        name: "scaled down (8 % beyond the spec's scale limit)",
         own: &[
             "geometry.head_height",
             "geometry.face_width",
@@ -195,7 +223,83 @@ fn jpeg_q(img: &RgbImage, q: u8) -> RgbImage {
     decode(&out)
 }
 
-fn inject(i: usize, k: usize, img: &RgbImage, alpha: &idphoto::raster::Plane) -> RgbImage {
+/// What the injections need to know about the clean output.
+struct Ctx {
+    /// Eye midpoint x and face width (px).
+    eye_x: f32,
+    face_w: f32,
+    /// +1 when the right half of the face is the brighter one, else -1.
+    light_sign: f32,
+    /// Scale factors that put the head 8 % beyond the spec's scale limits.
+    scale_up: f32,
+    scale_down: f32,
+}
+
+/// Face geometry and which side of the face is lit more, from the clean output.
+fn face_ctx(img: &RgbImage, alpha: &idphoto::raster::Plane) -> Option<(f32, f32, f32)> {
+    let faces = idphoto::detect::detect_faces(img, &Default::default()).ok()?;
+    let lm = idphoto::landmarks::landmarks_refined(img, faces.first()?).ok()?;
+    let em = lm.eye_mid();
+    let (fw, chin) = (lm.face_width(), lm.chin().y);
+    let (mut l, mut r) = ((0f64, 0usize), (0f64, 0usize));
+    for y in em.y.max(0.0) as u32..(chin.min(img.height() as f32) as u32) {
+        for x in
+            (em.x - fw / 2.0).max(0.0) as u32..((em.x + fw / 2.0).min(img.width() as f32) as u32)
+        {
+            if alpha.at(x, y) < 0.5 {
+                continue;
+            }
+            let p = img.get_pixel(x, y).0;
+            let v = (lin(p[0]) + lin(p[1]) + lin(p[2])) as f64;
+            if (x as f32) < em.x {
+                l = (l.0 + v, l.1 + 1);
+            } else {
+                r = (r.0 + v, r.1 + 1);
+            }
+        }
+    }
+    let sign = if r.0 / r.1.max(1) as f64 >= l.0 / l.1.max(1) as f64 {
+        1.0
+    } else {
+        -1.0
+    };
+    Some((em.x, fw, sign))
+}
+
+/// Scale factors that put the head's size 8 % beyond the spec's limits: the smallest factor
+/// that breaks an upper limit of a scale rule (head height, face width, inter-eye distance)
+/// and the largest that breaks a lower one, from the values measured on the clean output.
+fn scale_factors(rep: &Report) -> (f32, f32) {
+    let (mut up, mut down) = (f64::MAX, f64::MIN);
+    for c in [
+        "geometry.head_height",
+        "geometry.face_width",
+        "geometry.inter_eye",
+    ] {
+        let Some(r) = rep.rule(c) else { continue };
+        let Some(v) = r.value.filter(|v| *v > 0.0) else {
+            continue;
+        };
+        if let Some(mx) = r.max {
+            up = up.min(mx / v * 1.08);
+        }
+        if let Some(mn) = r.min {
+            down = down.max(mn / v / 1.08);
+        }
+    }
+    (
+        if up == f64::MAX { 1.15 } else { up as f32 },
+        if down == f64::MIN { 0.85 } else { down as f32 },
+    )
+}
+
+fn inject(
+    i: usize,
+    k: usize,
+    img: &RgbImage,
+    alpha: &idphoto::raster::Plane,
+    ctx: &Ctx,
+) -> RgbImage {
     let (w, h) = img.dimensions();
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let sign = if (i + k).is_multiple_of(2) { 1.0 } else { -1.0 };
@@ -205,7 +309,10 @@ fn inject(i: usize, k: usize, img: &RgbImage, alpha: &idphoto::raster::Plane) ->
         0 => map_pixels(img, |_, _, p| p.map(|v| enc(lin(v) * 0.3))),
         1 => map_pixels(img, |_, _, p| p.map(|v| enc(lin(v) * 2.5))),
         2 => map_pixels(img, |x, y, p| {
-            let t = ((x as f32 - cx) / (0.25 * w as f32)).clamp(-1.0, 1.0) * sign;
+            // x0.5 at one cheek to x1.5 at the other, brightening the side the photo's own
+            // light already favours (a gradient against it would even the light out)
+            let t = ((x as f32 + 0.5 - ctx.eye_x) / (0.5 * ctx.face_w)).clamp(-1.0, 1.0)
+                * ctx.light_sign;
             let f = 1.0 + 0.5 * t * a(x, y);
             p.map(|v| enc(lin(v) * f))
         }),
@@ -216,7 +323,7 @@ fn inject(i: usize, k: usize, img: &RgbImage, alpha: &idphoto::raster::Plane) ->
             warp(img, |x, y| (x - dx, y))
         }
         6 | 7 => {
-            let s = if k == 6 { 1.15 } else { 0.85 };
+            let s = if k == 6 { ctx.scale_up } else { ctx.scale_down };
             warp(img, |x, y| (cx + (x - cx) / s, cy + (y - cy) / s))
         }
         8 => {
@@ -311,6 +418,12 @@ fn main() {
         .collect();
     let mut clean_n = 0usize;
     let mut clean_fail = 0usize;
+    let mut clean_source_fault = 0usize;
+    let mut clean_false_alarm = 0usize;
+    let mut false_alarms: Vec<String> = Vec::new();
+    let mut cn_times = Vec::new();
+    let mut defect_times = Vec::new();
+    let mut scales: Vec<String> = Vec::new();
     let mut clean_fired: BTreeMap<String, usize> = BTreeMap::new();
     let mut clean_values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut times = Vec::new();
@@ -333,8 +446,22 @@ fn main() {
             let rep = idphoto::check(&out.jpeg, &spec).expect("check");
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             clean_n += 1;
+            if spec_id == "cn-id-card" {
+                cn_times.push(*times.last().unwrap_or(&f64::NAN));
+            }
             if !rep.passed {
                 clean_fail += 1;
+                let unexplained: Vec<&str> = rep
+                    .failures()
+                    .map(|r| r.code.as_str())
+                    .filter(|c| !SOURCE_FAULTS.iter().any(|f| f.0 == *name && f.1 == *c))
+                    .collect();
+                if unexplained.is_empty() {
+                    clean_source_fault += 1;
+                } else {
+                    clean_false_alarm += 1;
+                    false_alarms.push(format!("{spec_id}/{name}: {}", unexplained.join(", ")));
+                }
             }
             for r in &rep.rules {
                 if let Some(v) = r.value {
@@ -367,8 +494,22 @@ fn main() {
                     quality_times.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
             }
+            let (scale_up, scale_down) = scale_factors(&rep);
+            let (eye_x, face_w, light_sign) = face_ctx(&img, &alpha).unwrap_or((
+                img.width() as f32 / 2.0,
+                0.5 * img.width() as f32,
+                1.0,
+            ));
+            let ctx = Ctx {
+                eye_x,
+                face_w,
+                light_sign,
+                scale_up,
+                scale_down,
+            };
+            scales.push(format!("{spec_id} x{scale_up:.2} / x{scale_down:.2}"));
             for (k, d) in DEFECTS.iter().enumerate() {
-                let bad = inject(i, k, &img, &alpha);
+                let bad = inject(i, k, &img, &alpha, &ctx);
                 let jpeg = match idphoto::encode::encode_jpeg(&bad, spec.dpi, spec.byte_window()) {
                     Ok(e) => e.bytes,
                     Err(_) => {
@@ -381,7 +522,10 @@ fn main() {
                     let _ = std::fs::create_dir_all(d);
                     let _ = std::fs::write(format!("{d}/{spec_id}_{i}_{k}.jpg"), &jpeg);
                 }
-                let rep = match idphoto::check(&jpeg, &spec) {
+                let t = Instant::now();
+                let checked = idphoto::check(&jpeg, &spec);
+                defect_times.push(t.elapsed().as_secs_f64() * 1000.0);
+                let rep = match checked {
                     Ok(r) => r,
                     Err(e) => {
                         skipped.push(format!("{spec_id}/{name}/{}: check error {e}", d.name));
@@ -438,9 +582,27 @@ fn main() {
             others.join(", ")
         );
     }
+    println!("\nScale factors used (up / down): {}.", {
+        scales.sort();
+        scales.dedup();
+        scales.join(", ")
+    });
+    let pct = |n: usize| 100.0 * n as f64 / clean_n.max(1) as f64;
     println!(
-        "\nClean outputs: {clean_n}; reports failing: {clean_fail} ({:.1} %).",
-        100.0 * clean_fail as f64 / clean_n.max(1) as f64
+        "\nClean outputs: {clean_n}; reports failing: {clean_fail} ({:.1} %): {clean_source_fault} ({:.1} %) only for faults of the source photo (true positives: {}), {clean_false_alarm} ({:.1} %) false alarms{}.",
+        pct(clean_fail),
+        pct(clean_source_fault),
+        SOURCE_FAULTS
+            .iter()
+            .map(|f| format!("{} {} = {}", f.0, f.1, f.2))
+            .collect::<Vec<_>>()
+            .join("; "),
+        pct(clean_false_alarm),
+        if false_alarms.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", false_alarms.join("; "))
+        }
     );
     let fired: Vec<String> = clean_fired
         .iter()
@@ -491,10 +653,14 @@ fn main() {
         }
     }
     println!("\nWorst roll error: {worst:.2} deg (target <= 1.5).");
+    let min = |v: &[f64]| v.iter().cloned().fold(f64::NAN, f64::min);
     println!(
-        "\nTime per full check of an output (decode + detect + landmarks + matte + rules), median of {}: {:.1} ms; quality rules alone: {:.2} ms.",
-        times.len(),
+        "\nTime per full check (decode + detect + landmarks + background + rules), one thread: clean cn-id-card 358x441 outputs median {:.1} ms (min {:.1}) of {}; all clean outputs median {:.1} ms; defect variants median {:.1} ms; quality rules alone median {:.2} ms.",
+        median(cn_times.clone()),
+        min(&cn_times),
+        cn_times.len(),
         median(times),
+        median(defect_times),
         median(quality_times)
     );
     for s in &skipped {

@@ -304,6 +304,26 @@ fn message(code: &str, ok: bool, v: f64, min: Option<f64>, max: Option<f64>) -> 
             "背景有阴影或明暗不均: 请离墙远一些并均匀照亮背景",
             "Shadow or uneven light on the background: step away from the wall, light it evenly",
         ),
+        ("face.count", true) => (
+            "未检测到人脸: 请使用正面、清晰的本人照片",
+            "No face found: use a clear, frontal photo of yourself",
+        ),
+        ("face.count", false) => (
+            "照片中有多张人脸: 照片中只能有本人",
+            "More than one face: only you may be in the photo",
+        ),
+        ("lighting.balance", _) => (
+            "脸部一侧明显偏暗 (阴阳脸): 请面向光源, 让光线均匀照亮两侧脸颊",
+            "One side of the face is much darker: face the light so both cheeks are lit evenly",
+        ),
+        ("lighting.highlights", _) => (
+            "照片曝光不足: 请在更明亮的光线下拍摄",
+            "Photo underexposed: take it in brighter light",
+        ),
+        ("lighting.clipping", _) => (
+            "脸部过曝, 细节丢失: 请避免强光直射或闪光灯",
+            "Face overexposed, detail lost: avoid direct sun or flash",
+        ),
         ("lighting.uniformity", _) => (
             "光线不均匀, 请面向窗户拍摄",
             "Uneven light on the face: face a window",
@@ -369,6 +389,24 @@ fn message(code: &str, ok: bool, v: f64, min: Option<f64>, max: Option<f64>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_quality_code_has_its_own_message() {
+        for code in [
+            "lighting.balance",
+            "lighting.highlights",
+            "lighting.clipping",
+            "lighting.uniformity",
+            "image.noise",
+            "geometry.eye_mid_x",
+            "face.count",
+        ] {
+            let r = RuleResult::range(code, 10.0, None, Some(1.0), "x");
+            assert_eq!(r.status, Status::Fail);
+            assert!(!r.message_en.starts_with("Out of range"), "{code}");
+            assert!(!r.message_zh.starts_with("不符合要求"), "{code}");
+        }
+    }
 
     #[test]
     fn range_rule_pass_and_fail() {
