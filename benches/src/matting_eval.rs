@@ -302,6 +302,27 @@ fn main() {
         sweep(&root);
         return;
     }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(k) = args.iter().position(|a| a == "--alpha") {
+        // --alpha IN OUT: writes the refined alpha of one photo (for inspection)
+        let (Some(src), Some(dst)) = (args.get(k + 1), args.get(k + 2)) else {
+            eprintln!("usage: matting-eval --alpha IN.jpg OUT.png");
+            return;
+        };
+        let photo = load_rgb(Path::new(src));
+        let (mask, small) = matte::segment(&photo).expect("segmentation");
+        let (a, info) = matte::refine_with_info(&photo, &mask, &small, &RefineOptions::default())
+            .expect("refine");
+        eprintln!("{info:?}");
+        let g = GrayImage::from_raw(
+            a.width,
+            a.height,
+            a.data.iter().map(|v| (v * 255.0).round() as u8).collect(),
+        )
+        .expect("gray");
+        g.save(dst).expect("save");
+        return;
+    }
     let runs_arg = std::env::args()
         .skip_while(|a| a != "--time")
         .nth(1)
@@ -598,89 +619,55 @@ fn timing(root: &Path, names: &[String], runs: usize) {
 fn sweep(root: &Path) {
     let names = p3m_names(root);
     let d = RefineOptions::default();
+    let v = |label: &str, o: RefineOptions| (label.to_string(), o);
     let variants: Vec<(String, RefineOptions)> = vec![
-        ("default".into(), d),
-        (
-            "sharpen 2, spread 0.5, min 0.03, clip 0.05, eps 1e-4".into(),
+        v("default", d),
+        v(
+            "clip_busy 0.05",
             RefineOptions {
-                sharpen: 2.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.05,
-                eps: 1e-4,
+                clip_busy: 0.05,
                 ..d
             },
         ),
-        (
-            "same, sharpen 4".into(),
+        v(
+            "clip_busy 0.1",
             RefineOptions {
-                sharpen: 4.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.05,
-                eps: 1e-4,
+                clip_busy: 0.1,
                 ..d
             },
         ),
-        (
-            "same, radius 2".into(),
+        v(
+            "clip_busy 0.2",
             RefineOptions {
-                radius: 2,
-                sharpen: 2.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.05,
-                eps: 1e-4,
+                clip_busy: 0.2,
                 ..d
             },
         ),
-        (
-            "same, radius 6".into(),
+        v("sharpen 3", RefineOptions { sharpen: 3.0, ..d }),
+        v("radius 6", RefineOptions { radius: 6, ..d }),
+        v(
+            "band 1.5/2",
             RefineOptions {
-                radius: 6,
-                sharpen: 2.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.05,
-                eps: 1e-4,
+                band_outer: 2.0,
                 ..d
             },
         ),
-        (
-            "same, clip 0.1".into(),
+        v(
+            "band 1.5/3",
             RefineOptions {
-                sharpen: 2.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.1,
-                eps: 1e-4,
-                ..d
-            },
-        ),
-        (
-            "same, band 1/3".into(),
-            RefineOptions {
-                band_inner: 1.0,
                 band_outer: 3.0,
-                sharpen: 2.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.05,
-                eps: 1e-4,
                 ..d
             },
         ),
-        (
-            "same, spread 0.25 min 0.0".into(),
+        v(
+            "band 2/2.5",
             RefineOptions {
-                sharpen: 2.0,
-                spread: 0.25,
-                min_contrast: 0.0,
-                clip: 0.05,
-                eps: 1e-4,
+                band_inner: 2.0,
                 ..d
             },
         ),
+        v("spread 0.25", RefineOptions { spread: 0.25, ..d }),
+        v("eps 1e-3", RefineOptions { eps: 1e-3, ..d }),
     ];
     let mut accs = vec![Acc::default(); variants.len() + 1];
     for name in &names {
