@@ -6,6 +6,11 @@
 //! contour band; background invariance over five synthetic backgrounds; colour fringe after
 //! replacing a saturated blue background with white; timing on a 1000x1300 crop. Writes a
 //! contact sheet to `target/matting-eval/contact-sheet.png`.
+//!
+//! Other modes: `--sweep` (p3m errors of a few `RefineOptions` variants; with
+//! `IDPHOTO_DUMP=DIR`, per-photo band SAD and the mattes as PNG), `--time N` (only the
+//! timing, median and minimum of N runs), `--alpha IN OUT` (the refined alpha of one photo).
+//! `FRINGE_DIAG=1` prints the fringe of every photo (the table shows the mean).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -431,6 +436,9 @@ fn main() {
                     .enumerate()
                 {
                     let (c, d) = blue_shift(img, &reference, &band);
+                    if std::env::var_os("FRINGE_DIAG").is_some() {
+                        eprintln!("fringe {name} slot {slot}: {c:.2}");
+                    }
                     fringe[slot].0 += c;
                     fringe[slot].1 += d;
                 }

@@ -42,9 +42,9 @@ pub fn composite(fg: &RgbImage, alpha: &Plane, bg: [u8; 3]) -> RgbImage {
 }
 
 /// `out = F * alpha + bg * (1 - alpha)` in linear light, where `fg` holds the foreground
-/// colour of the pixels with fractional alpha (from [`crate::foreground::estimate_ml`]);
-/// fractional pixels it does not list use their own colour. Opaque pixels keep `img`
-/// exactly.
+/// colour of the pixels with fractional alpha and of despilled opaque edge pixels (from
+/// [`crate::foreground::estimate_ml`]); pixels it does not list use their own colour (opaque
+/// ones keep `img` exactly).
 pub fn composite_linear(img: &RgbImage, fg: &Foreground, alpha: &Plane, bg: [u8; 3]) -> RgbImage {
     let lut = srgb_to_linear_lut();
     let bgl = bg.map(|v| lut[v as usize]);
@@ -52,9 +52,6 @@ pub fn composite_linear(img: &RgbImage, fg: &Foreground, alpha: &Plane, bg: [u8;
     let mut next = 0usize;
     for (k, px) in out.as_mut().chunks_exact_mut(3).enumerate() {
         let a = alpha.data.get(k).copied().unwrap_or(1.0).clamp(0.0, 1.0);
-        if a >= 1.0 {
-            continue;
-        }
         if a <= 0.0 {
             px.copy_from_slice(&bg);
             continue;
@@ -62,14 +59,18 @@ pub fn composite_linear(img: &RgbImage, fg: &Foreground, alpha: &Plane, bg: [u8;
         while next < fg.index.len() && (fg.index[next] as usize) < k {
             next += 1;
         }
-        let f = match (fg.index.get(next), fg.colour.get(next)) {
-            (Some(&i), Some(c)) if i as usize == k => *c,
-            _ => [
-                lut[px[0] as usize],
-                lut[px[1] as usize],
-                lut[px[2] as usize],
-            ],
+        let listed = match (fg.index.get(next), fg.colour.get(next)) {
+            (Some(&i), Some(c)) if i as usize == k => Some(*c),
+            _ => None,
         };
+        if a >= 1.0 && listed.is_none() {
+            continue;
+        }
+        let f = listed.unwrap_or([
+            lut[px[0] as usize],
+            lut[px[1] as usize],
+            lut[px[2] as usize],
+        ]);
         for c in 0..3 {
             let v = f[c] * a + bgl[c] * (1.0 - a);
             px[c] = (linear_to_srgb(v) * 255.0).round() as u8;

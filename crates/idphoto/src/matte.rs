@@ -295,7 +295,7 @@ impl MatteInfo {
 /// Pull-push fill: `data` holds `ch` weighted values per pixel (premultiplied by `wt`). Returns
 /// per-pixel values where known pixels keep theirs and unknown ones take a smooth blend of the
 /// nearest known ones (coarse-to-fine).
-fn push_pull(data: &[f32], wt: &[f32], w: usize, h: usize, ch: usize) -> Vec<f32> {
+pub(crate) fn push_pull(data: &[f32], wt: &[f32], w: usize, h: usize, ch: usize) -> Vec<f32> {
     let n = w * h;
     let mut val = vec![0f32; n * ch];
     let mut a = vec![0f32; n];
@@ -535,12 +535,26 @@ pub fn refine_with_info(
     let coef = guided_coefficients(small, mask256, opts.radius, opts.eps);
     let (sx, sy) = (sw as f32 / w as f32, sh as f32 / h as f32);
     let mut coef_c = vec![0f32; ln * 4];
-    for cy in 0..lh {
-        let my = ((cy as f32 + 0.5) * f as f32).min(h as f32 - 0.5) * sy - 0.5;
-        for cx in 0..lw {
-            let mx = ((cx as f32 + 0.5) * f as f32).min(w as f32 - 0.5) * sx - 0.5;
+    // bilinear taps of the cell centres on the mask's grid
+    let taps = |n: usize, len: usize, full: usize, scale: f32| -> Vec<(usize, usize, f32)> {
+        (0..n)
+            .map(|c| {
+                let m = (((c as f32 + 0.5) * f as f32).min(full as f32 - 0.5) * scale - 0.5)
+                    .clamp(0.0, (len - 1) as f32);
+                let i0 = m as usize;
+                (i0, (i0 + 1).min(len - 1), m - i0 as f32)
+            })
+            .collect()
+    };
+    let (tx_, ty_) = (taps(lw, sw as usize, w, sx), taps(lh, sh as usize, h, sy));
+    let swu = sw as usize;
+    for (cy, &(ya, yb, ty)) in ty_.iter().enumerate() {
+        for (cx, &(xa, xb, tx)) in tx_.iter().enumerate() {
             for k in 0..4 {
-                coef_c[(cy * lw + cx) * 4 + k] = coef[k].sample(mx, my);
+                let d = &coef[k].data;
+                let top = d[ya * swu + xa] * (1.0 - tx) + d[ya * swu + xb] * tx;
+                let bot = d[yb * swu + xa] * (1.0 - tx) + d[yb * swu + xb] * tx;
+                coef_c[(cy * lw + cx) * 4 + k] = top * (1.0 - ty) + bot * ty;
             }
         }
     }
@@ -640,12 +654,17 @@ pub fn refine_with_info(
         let bg_fill = push_pull(&data, &wt, lw, lh, 3);
         let cells_data = &cells;
         let filled = keep.clone();
+        // cells already counted for the current hole: marked with the hole's number
+        let stamp = std::cell::RefCell::new(vec![0u32; ln]);
+        let hole_no = std::cell::Cell::new(0u32);
         let open = solid_person_with(&coarse_low, |members| {
             let n = members.len() as f32;
             let (mut hole, mut bg) = ([0f32; 3], [0f32; 3]);
-            let mut member = vec![false; ln];
+            hole_no.set(hole_no.get() + 1);
+            let id = hole_no.get();
+            let mut member = stamp.borrow_mut();
             for &j in members {
-                member[j] = true;
+                member[j] = id;
                 for k in 0..3 {
                     hole[k] += cells_data[j * 4 + k] / n;
                     bg[k] += bg_fill[j * 3 + k] / n;
@@ -658,8 +677,8 @@ pub fn refine_with_info(
                 for ny in y.saturating_sub(2)..(y + 3).min(lh) {
                     for nx in x.saturating_sub(2)..(x + 3).min(lw) {
                         let q = ny * lw + nx;
-                        if !member[q] && filled[q] {
-                            member[q] = true; // count once
+                        if member[q] != id && filled[q] {
+                            member[q] = id; // count once
                             for k in 0..3 {
                                 ring[k] += cells_data[q * 4 + k];
                             }
@@ -877,27 +896,38 @@ const LINK_ALPHA: f32 = 0.25;
 /// pixel). Faint islands of background texture next to the person go.
 fn drop_detached(alpha: &mut Plane, keep: &[bool], band_cell: &[bool], lw: usize, f: usize) {
     let (w, h) = (alpha.width as usize, alpha.height as usize);
-    let cell = |i: usize| ((i / w) / f) * lw + (i % w) / f;
+    let xc: Vec<usize> = (0..w).map(|x| x / f).collect();
+    let yc: Vec<usize> = (0..h).map(|y| (y / f) * lw).collect();
+    let in_band = |x: usize, y: usize| band_cell[yc[y] + xc[x]];
     let mut linked = vec![false; w * h];
     let mut stack: Vec<u32> = Vec::new();
-    for (i, &a) in alpha.data.iter().enumerate() {
-        if a >= 0.5 && keep[cell(i)] {
-            linked[i] = true;
-            if band_cell[cell(i)] {
-                stack.push(i as u32);
+    // seeds: opaque band pixels of the solid person, or next to an opaque pixel outside the
+    // band (sure foreground)
+    let lh = band_cell.len() / lw.max(1);
+    for cy in 0..lh {
+        for cx in 0..lw {
+            let j = cy * lw + cx;
+            if !band_cell[j] {
+                continue;
             }
-        }
-    }
-    // opaque pixels of sure-foreground cells next to band cells also start paths
-    for (i, l) in linked.iter().enumerate() {
-        if *l && !band_cell[cell(i)] {
-            let (x, y) = (i % w, i / w);
-            let near_band = (x > 0 && band_cell[cell(i - 1)])
-                || (x + 1 < w && band_cell[cell(i + 1)])
-                || (y > 0 && band_cell[cell(i - w)])
-                || (y + 1 < h && band_cell[cell(i + w)]);
-            if near_band {
-                stack.push(i as u32);
+            for y in cy * f..((cy + 1) * f).min(h) {
+                for x in cx * f..((cx + 1) * f).min(w) {
+                    let i = y * w + x;
+                    if alpha.data[i] < LINK_ALPHA {
+                        continue;
+                    }
+                    let opaque_out =
+                        |xx: usize, yy: usize| !in_band(xx, yy) && alpha.data[yy * w + xx] >= 0.5;
+                    let seed = (keep[j] && alpha.data[i] >= 0.5)
+                        || (x > 0 && opaque_out(x - 1, y))
+                        || (x + 1 < w && opaque_out(x + 1, y))
+                        || (y > 0 && opaque_out(x, y - 1))
+                        || (y + 1 < h && opaque_out(x, y + 1));
+                    if seed {
+                        linked[i] = true;
+                        stack.push(i as u32);
+                    }
+                }
             }
         }
     }
@@ -905,19 +935,25 @@ fn drop_detached(alpha: &mut Plane, keep: &[bool], band_cell: &[bool], lw: usize
         let i = i as usize;
         let (x, y) = (i % w, i / w);
         let nb = [
-            (x > 0).then(|| i - 1),
-            (x + 1 < w).then(|| i + 1),
-            (y > 0).then(|| i - w),
-            (y + 1 < h).then(|| i + w),
+            (x > 0).then(|| (x - 1, y)),
+            (x + 1 < w).then(|| (x + 1, y)),
+            (y > 0).then(|| (x, y - 1)),
+            (y + 1 < h).then(|| (x, y + 1)),
         ];
-        for j in nb.into_iter().flatten() {
-            if !linked[j] && alpha.data[j] >= LINK_ALPHA {
+        for (nx, ny) in nb.into_iter().flatten() {
+            let j = ny * w + nx;
+            if !linked[j] && alpha.data[j] >= LINK_ALPHA && in_band(nx, ny) {
                 linked[j] = true;
                 stack.push(j as u32);
             }
         }
     }
-    let lh = band_cell.len() / lw.max(1);
+    // pixels outside the band are constant (0 or 1) and count as linked when opaque
+    let linked_at = |xx: usize, yy: usize| {
+        let j = yy * w + xx;
+        linked[j] || (!in_band(xx, yy) && alpha.data[j] >= 0.5)
+    };
+    let mut clear: Vec<u32> = Vec::new();
     for cy in 0..lh {
         for cx in 0..lw {
             if !band_cell[cy * lw + cx] {
@@ -929,16 +965,19 @@ fn drop_detached(alpha: &mut Plane, keep: &[bool], band_cell: &[bool], lw: usize
                     if linked[i] || alpha.data[i] <= 0.0 {
                         continue;
                     }
-                    let touches = (x > 0 && linked[i - 1])
-                        || (x + 1 < w && linked[i + 1])
-                        || (y > 0 && linked[i - w])
-                        || (y + 1 < h && linked[i + w]);
+                    let touches = (x > 0 && linked_at(x - 1, y))
+                        || (x + 1 < w && linked_at(x + 1, y))
+                        || (y > 0 && linked_at(x, y - 1))
+                        || (y + 1 < h && linked_at(x, y + 1));
                     if !touches || alpha.data[i] >= LINK_ALPHA {
-                        alpha.data[i] = 0.0;
+                        clear.push(i as u32);
                     }
                 }
             }
         }
+    }
+    for i in clear {
+        alpha.data[i as usize] = 0.0;
     }
 }
 
