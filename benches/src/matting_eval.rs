@@ -6,6 +6,11 @@
 //! contour band; background invariance over five synthetic backgrounds; colour fringe after
 //! replacing a saturated blue background with white; timing on a 1000x1300 crop. Writes a
 //! contact sheet to `target/matting-eval/contact-sheet.png`.
+//!
+//! Other modes: `--sweep` (p3m errors of a few `RefineOptions` variants; with
+//! `IDPHOTO_DUMP=DIR`, per-photo band SAD and the mattes as PNG), `--time N` (only the
+//! timing, median and minimum of N runs), `--alpha IN OUT` (the refined alpha of one photo).
+//! `FRINGE_DIAG=1` prints the fringe of every photo (the table shows the mean).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -245,6 +250,18 @@ fn synthetic_check(dir: &Path) {
     assert!((e.sad - direct_sad).abs() < 1e-6 && zero.sad == 0.0 && zero.conn == 0.0);
 }
 
+/// The p3m photo names, sorted.
+fn p3m_names(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root.join("p3m/original"))
+        .expect("p3m")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".jpg"))
+        .collect();
+    names.sort();
+    names
+}
+
 /// The 100x100 window around the top of the head (topmost alpha > 0.5 in the central half).
 fn hair_window(alpha: &Plane) -> (u32, u32) {
     let (w, h) = (alpha.width, alpha.height);
@@ -290,16 +307,39 @@ fn main() {
         sweep(&root);
         return;
     }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(k) = args.iter().position(|a| a == "--alpha") {
+        // --alpha IN OUT: writes the refined alpha of one photo (for inspection)
+        let (Some(src), Some(dst)) = (args.get(k + 1), args.get(k + 2)) else {
+            eprintln!("usage: matting-eval --alpha IN.jpg OUT.png");
+            return;
+        };
+        let photo = load_rgb(Path::new(src));
+        let (mask, small) = matte::segment(&photo).expect("segmentation");
+        let (a, info) = matte::refine_with_info(&photo, &mask, &small, &RefineOptions::default())
+            .expect("refine");
+        eprintln!("{info:?}");
+        let g = GrayImage::from_raw(
+            a.width,
+            a.height,
+            a.data.iter().map(|v| (v * 255.0).round() as u8).collect(),
+        )
+        .expect("gray");
+        g.save(dst).expect("save");
+        return;
+    }
+    let runs_arg = std::env::args()
+        .skip_while(|a| a != "--time")
+        .nth(1)
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(runs) = runs_arg {
+        timing(&root, &p3m_names(&root), runs);
+        return;
+    }
 
     synthetic_check(&root.join("synthetic"));
 
-    let mut names: Vec<String> = std::fs::read_dir(root.join("p3m/original"))
-        .expect("p3m")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".jpg"))
-        .collect();
-    names.sort();
+    let names = p3m_names(&root);
     let busy = load_rgb(&shared().join("data/detection/images/dogs.jpg"));
     let opts = RefineOptions::default();
     let feathers = [0.0f32, 1.0, 2.0];
@@ -312,7 +352,7 @@ fn main() {
     let mut inv_ours = vec![Acc::default(); n_bg];
     let mut bg_names = Vec::new();
     let (mut var_base, mut var_ours) = ([0f64; 2], [0f64; 2]);
-    let mut fringe = [(0f64, 0f64); 3];
+    let mut fringe = [(0f64, 0f64); 4];
     let mut sheet_rows = Vec::new();
     let mut plain_detected = vec![0usize; n_bg];
     let mut clutter_warned = vec![0usize; n_bg];
@@ -388,8 +428,17 @@ fn main() {
                 let naive_ours = composite(&comp, &o, white);
                 let fg = foreground::estimate_ml(&comp, &o);
                 let full = composite_linear(&comp, &fg, &o, white);
-                for (slot, img) in [&naive_base, &naive_ours, &full].into_iter().enumerate() {
+                // the same with the reference alpha: what foreground estimation alone leaves
+                let fg_gt = foreground::estimate_ml(&comp, &gt);
+                let with_gt = composite_linear(&comp, &fg_gt, &gt, white);
+                for (slot, img) in [&naive_base, &naive_ours, &full, &with_gt]
+                    .into_iter()
+                    .enumerate()
+                {
                     let (c, d) = blue_shift(img, &reference, &band);
+                    if std::env::var_os("FRINGE_DIAG").is_some() {
+                        eprintln!("fringe {name} slot {slot}: {c:.2}");
+                    }
                     fringe[slot].0 += c;
                     fringe[slot].1 += d;
                 }
@@ -496,42 +545,19 @@ fn main() {
          | method | blue chroma shift B-(R+G)/2 | mean B shift |\n|---|---|---|\n\
          | baseline: bilinear mask, plain composite | {:.2} | {:.2} |\n\
          | our alpha, plain composite | {:.2} | {:.2} |\n\
-         | **ours: our alpha + foreground estimation** | {:.2} | {:.2} |",
+         | **ours: our alpha + foreground estimation** | {:.2} | {:.2} |\n\
+         | (diagnostic) reference alpha + foreground estimation | {:.2} | {:.2} |",
         fringe[0].0 / n,
         fringe[0].1 / n,
         fringe[1].0 / n,
         fringe[1].1 / n,
         fringe[2].0 / n,
-        fringe[2].1 / n
+        fringe[2].1 / n,
+        fringe[3].0 / n,
+        fringe[3].1 / n
     );
 
-    // timing on a 1000x1300 crop (one core)
-    let tall = names
-        .iter()
-        .map(|n| load_rgb(&root.join("p3m/original").join(n)))
-        .find(|im| im.width() >= 1000 && im.height() >= 1300);
-    if let Some(im) = tall {
-        let x0 = (im.width() - 1000) / 2;
-        let crop = image::imageops::crop_imm(&im, x0, 0, 1000, 1300).to_image();
-        let (mask, small) = matte::segment(&crop).expect("segmentation");
-        let (mut t_ref, mut t_fg) = (Vec::new(), Vec::new());
-        for _ in 0..5 {
-            let t = Instant::now();
-            let a = matte::refine(&crop, &mask, &small, &opts).expect("refine");
-            t_ref.push(t.elapsed().as_secs_f64() * 1000.0);
-            let t = Instant::now();
-            let f = foreground::estimate_ml(&crop, &a);
-            t_fg.push(t.elapsed().as_secs_f64() * 1000.0);
-            std::hint::black_box(f);
-        }
-        let (r, f) = (median(t_ref), median(t_fg));
-        println!(
-            "\n### Timing on a 1000x1300 crop (one core, median of 5)\n\n\
-             | refine | foreground estimation | total (target <= 60 ms) |\n|---|---|---|\n\
-             | {r:.1} ms | {f:.1} ms | {:.1} ms |",
-            r + f
-        );
-    }
+    timing(&root, &names, 5);
 
     // contact sheet: before | after | 4x zoom: before, baseline, ours
     let widths: Vec<u32> = (0..5)
@@ -560,99 +586,96 @@ fn main() {
     eprintln!("total {:.1} s", t_all.elapsed().as_secs_f64());
 }
 
+/// Timing of refinement plus foreground estimation on a 1000x1300 crop (one core): median
+/// and minimum of `runs` runs.
+fn timing(root: &Path, names: &[String], runs: usize) {
+    let opts = RefineOptions::default();
+    let tall = names
+        .iter()
+        .map(|n| load_rgb(&root.join("p3m/original").join(n)))
+        .find(|im| im.width() >= 1000 && im.height() >= 1300);
+    let Some(im) = tall else {
+        println!("\nno photo of at least 1000x1300 for the timing");
+        return;
+    };
+    let x0 = (im.width() - 1000) / 2;
+    let crop = image::imageops::crop_imm(&im, x0, 0, 1000, 1300).to_image();
+    let (mask, small) = matte::segment(&crop).expect("segmentation");
+    let (mut t_ref, mut t_fg) = (Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let a = matte::refine(&crop, &mask, &small, &opts).expect("refine");
+        t_ref.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let f = foreground::estimate_ml(&crop, &a);
+        t_fg.push(t.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(f);
+    }
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let (rm, fm) = (min(&t_ref), min(&t_fg));
+    let (r, f) = (median(t_ref), median(t_fg));
+    println!(
+        "\n### Timing on a 1000x1300 crop (one core, {runs} runs: median / minimum)\n\n\
+         | refine | foreground estimation | total (target <= 60 ms) |\n|---|---|---|\n\
+         | {r:.1} / {rm:.1} ms | {f:.1} / {fm:.1} ms | {:.1} / {:.1} ms |",
+        r + f,
+        rm + fm
+    );
+}
+
 /// `--sweep`: band errors on p3m for a few option variants (for choosing the defaults).
 fn sweep(root: &Path) {
-    let mut names: Vec<String> = std::fs::read_dir(root.join("p3m/original"))
-        .expect("p3m")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".jpg"))
-        .collect();
-    names.sort();
+    let names = p3m_names(root);
     let d = RefineOptions::default();
+    let v = |label: &str, o: RefineOptions| (label.to_string(), o);
     let variants: Vec<(String, RefineOptions)> = vec![
-        ("default".into(), d),
-        (
-            "sharpen 2, spread 0.5, min 0.03, clip 0.05, eps 1e-4".into(),
+        v("default", d),
+        v(
+            "clip_busy 0.05",
             RefineOptions {
-                sharpen: 2.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.05,
-                eps: 1e-4,
+                clip_busy: 0.05,
                 ..d
             },
         ),
-        (
-            "same, sharpen 4".into(),
+        v(
+            "clip_busy 0.1",
             RefineOptions {
-                sharpen: 4.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.05,
-                eps: 1e-4,
+                clip_busy: 0.1,
                 ..d
             },
         ),
-        (
-            "same, radius 2".into(),
+        v(
+            "clip_busy 0.2",
             RefineOptions {
-                radius: 2,
-                sharpen: 2.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.05,
-                eps: 1e-4,
+                clip_busy: 0.2,
                 ..d
             },
         ),
-        (
-            "same, radius 6".into(),
+        v("sharpen 3", RefineOptions { sharpen: 3.0, ..d }),
+        v("radius 6", RefineOptions { radius: 6, ..d }),
+        v(
+            "band 1.5/2",
             RefineOptions {
-                radius: 6,
-                sharpen: 2.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.05,
-                eps: 1e-4,
+                band_outer: 2.0,
                 ..d
             },
         ),
-        (
-            "same, clip 0.1".into(),
+        v(
+            "band 1.5/3",
             RefineOptions {
-                sharpen: 2.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.1,
-                eps: 1e-4,
-                ..d
-            },
-        ),
-        (
-            "same, band 1/3".into(),
-            RefineOptions {
-                band_inner: 1.0,
                 band_outer: 3.0,
-                sharpen: 2.0,
-                spread: 0.5,
-                min_contrast: 0.03,
-                clip: 0.05,
-                eps: 1e-4,
                 ..d
             },
         ),
-        (
-            "same, spread 0.25 min 0.0".into(),
+        v(
+            "band 2/2.5",
             RefineOptions {
-                sharpen: 2.0,
-                spread: 0.25,
-                min_contrast: 0.0,
-                clip: 0.05,
-                eps: 1e-4,
+                band_inner: 2.0,
                 ..d
             },
         ),
+        v("spread 0.25", RefineOptions { spread: 0.25, ..d }),
+        v("eps 1e-3", RefineOptions { eps: 1e-3, ..d }),
     ];
     let mut accs = vec![Acc::default(); variants.len() + 1];
     for name in &names {

@@ -2,6 +2,7 @@
 
 use image::RgbImage;
 
+use crate::foreground::Foreground;
 use crate::raster::Plane;
 
 fn srgb_to_linear_lut() -> &'static [f32; 256] {
@@ -37,35 +38,41 @@ pub fn linear_to_srgb(c: f32) -> f32 {
 /// `out = fg * alpha + bg * (1 - alpha)`, computed in linear light and encoded back to sRGB.
 /// `fg` and `alpha` have the same size.
 pub fn composite(fg: &RgbImage, alpha: &Plane, bg: [u8; 3]) -> RgbImage {
-    let lut = srgb_to_linear_lut();
-    let raw = fg.as_raw();
-    blend(fg, alpha, bg, |i| lut[raw[i] as usize])
+    composite_linear(fg, &Foreground::default(), alpha, bg)
 }
 
-/// `out = F * alpha + bg * (1 - alpha)` in linear light, where `fg_linear` is the
-/// foreground colour (interleaved linear RGB 0..1, e.g. from
-/// [`crate::foreground::estimate_ml`]). Opaque pixels keep `img` exactly.
-pub fn composite_linear(img: &RgbImage, fg_linear: &[f32], alpha: &Plane, bg: [u8; 3]) -> RgbImage {
-    blend(img, alpha, bg, |i| fg_linear[i])
-}
-
-/// The blending loop shared by [`composite`] and [`composite_linear`]: `fg(i)` gives the
-/// linear foreground value of interleaved channel index `i`.
-fn blend(img: &RgbImage, alpha: &Plane, bg: [u8; 3], fg: impl Fn(usize) -> f32) -> RgbImage {
+/// `out = F * alpha + bg * (1 - alpha)` in linear light, where `fg` holds the foreground
+/// colour of the pixels with fractional alpha and of despilled opaque edge pixels (from
+/// [`crate::foreground::estimate_ml`]); pixels it does not list use their own colour (opaque
+/// ones keep `img` exactly).
+pub fn composite_linear(img: &RgbImage, fg: &Foreground, alpha: &Plane, bg: [u8; 3]) -> RgbImage {
     let lut = srgb_to_linear_lut();
     let bgl = bg.map(|v| lut[v as usize]);
     let mut out = img.clone();
+    let mut next = 0usize;
     for (k, px) in out.as_mut().chunks_exact_mut(3).enumerate() {
-        let a = alpha.data[k].clamp(0.0, 1.0);
-        if a >= 1.0 {
-            continue;
-        }
+        let a = alpha.data.get(k).copied().unwrap_or(1.0).clamp(0.0, 1.0);
         if a <= 0.0 {
             px.copy_from_slice(&bg);
             continue;
         }
+        while next < fg.index.len() && (fg.index[next] as usize) < k {
+            next += 1;
+        }
+        let listed = match (fg.index.get(next), fg.colour.get(next)) {
+            (Some(&i), Some(c)) if i as usize == k => Some(*c),
+            _ => None,
+        };
+        if a >= 1.0 && listed.is_none() {
+            continue;
+        }
+        let f = listed.unwrap_or([
+            lut[px[0] as usize],
+            lut[px[1] as usize],
+            lut[px[2] as usize],
+        ]);
         for c in 0..3 {
-            let v = fg(k * 3 + c) * a + bgl[c] * (1.0 - a);
+            let v = f[c] * a + bgl[c] * (1.0 - a);
             px[c] = (linear_to_srgb(v) * 255.0).round() as u8;
         }
     }

@@ -180,14 +180,247 @@ pub fn estimate_fg_bg(image: &[f32], alpha: &Plane, opts: &MlOptions) -> (Vec<f3
 
 /// Image to interleaved linear-light RGB in 0..1.
 pub fn to_linear(img: &RgbImage) -> Vec<f32> {
-    let lut: Vec<f32> = (0..256).map(|i| srgb_to_linear(i as f32 / 255.0)).collect();
+    let lut = lut();
     img.as_raw().iter().map(|&v| lut[v as usize]).collect()
 }
 
-/// Multi-level foreground estimation of an sRGB image, in linear light: returns the
-/// foreground colour per pixel as interleaved linear RGB in 0..1.
-pub fn estimate_ml(img: &RgbImage, alpha: &Plane) -> Vec<f32> {
-    estimate_fg_bg(&to_linear(img), alpha, &MlOptions::default()).0
+/// Foreground colours of the pixels whose alpha is fractional, and of the opaque pixels near
+/// them whose colour was despilled (the only ones compositing needs to change): pixel
+/// indices in increasing order and their linear-light RGB colour (0..1).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Foreground {
+    /// Width of the image.
+    pub width: u32,
+    /// Height of the image.
+    pub height: u32,
+    /// Indices (`y * width + x`) of the pixels, increasing.
+    pub index: Vec<u32>,
+    /// Linear foreground colour of each of those pixels.
+    pub colour: Vec<[f32; 3]>,
+}
+
+/// Reach of the edge zone around coarse cells with fractional alpha, in coarse cells.
+const ZONE: usize = 2;
+
+/// Long side of the level on which the multi-level solve runs in [`estimate_ml`].
+const COARSE_SIDE: usize = 320;
+
+/// Multi-level foreground estimation of an sRGB image, in linear light, for the pixels with
+/// fractional alpha.
+///
+/// The multi-level solve ([`estimate_fg_bg`]) runs on the image box-averaged to a long side of
+/// about 320 px (averaging keeps `I = alpha F + (1 - alpha) B` where F and B are smooth).
+/// Each fractional pixel at full resolution then takes one step of the same equations, its
+/// neighbours' colours being the coarse solution upsampled (F0, B0): the closest F, B to
+/// F0, B0 that composite exactly to the pixel. A despill step finally removes any part of F
+/// that points from F0 towards B0 (a tint of the old background the alpha could not
+/// explain), and, in the edge zone (within a few pixels of fractional alpha, opaque pixels
+/// included), any chroma in the direction of the old background's chroma (spill seen
+/// through or reflected by hair).
+pub fn estimate_ml(img: &RgbImage, alpha: &Plane) -> Foreground {
+    let (wu, hu) = img.dimensions();
+    let (w, h) = (wu as usize, hu as usize);
+    let mut out = Foreground {
+        width: wu,
+        height: hu,
+        ..Default::default()
+    };
+    if w == 0 || h == 0 || alpha.width != wu || alpha.height != hu || alpha.data.len() != w * h {
+        return out;
+    }
+    let lut = lut();
+    let raw = img.as_raw();
+    let k = w.max(h).div_ceil(COARSE_SIDE).max(1);
+    let (cw, ch) = (w.div_ceil(k), h.div_ceil(k));
+    // box-averaged linear image and alpha
+    let mut ci = vec![0f32; cw * ch * 3];
+    let mut ca = vec![0f32; cw * ch];
+    let mut cnt = vec![0f32; cw * ch];
+    for y in 0..h {
+        let o = (y / k) * cw;
+        let row = &raw[y * w * 3..(y + 1) * w * 3];
+        let arow = &alpha.data[y * w..(y + 1) * w];
+        for (x, (px, &a)) in row.chunks_exact(3).zip(arow).enumerate() {
+            let j = o + x / k;
+            ci[j * 3] += lut[px[0] as usize];
+            ci[j * 3 + 1] += lut[px[1] as usize];
+            ci[j * 3 + 2] += lut[px[2] as usize];
+            ca[j] += a;
+            cnt[j] += 1.0;
+        }
+    }
+    for j in 0..cw * ch {
+        let inv = 1.0 / cnt[j].max(1.0);
+        ca[j] = (ca[j] * inv).clamp(0.0, 1.0);
+        for c in 0..3 {
+            ci[j * 3 + c] *= inv;
+        }
+    }
+    let ca = Plane {
+        width: cw as u32,
+        height: ch as u32,
+        data: ca,
+    };
+    // cells with fractional alpha and their neighbours: the edge zone where opaque pixels are
+    // despilled too
+    let mut zone = vec![false; cw * ch];
+    for cy in 0..ch {
+        for cx in 0..cw {
+            let v = ca.data[cy * cw + cx];
+            if v > EPS && v < 1.0 - EPS {
+                for ny in cy.saturating_sub(ZONE)..(cy + ZONE + 1).min(ch) {
+                    zone[ny * cw + cx.saturating_sub(ZONE)..ny * cw + (cx + ZONE + 1).min(cw)]
+                        .fill(true);
+                }
+            }
+        }
+    }
+    // the person's own colour for the despill limit: opaque cells at least three cells away
+    // from the edge zone (hair gaps and spill are near the edge), filled in by pull-push
+    let zone_p = Plane {
+        width: cw as u32,
+        height: ch as u32,
+        data: zone.iter().map(|&z| z as u8 as f32).collect(),
+    };
+    let near_zone = crate::matte::box_mean(&zone_p, 3);
+    let wt: Vec<f32> = (0..cw * ch)
+        .map(|j| (ca.data[j] >= 1.0 - EPS && near_zone.data[j] < 1e-6) as u8 as f32)
+        .collect();
+    let weighted: Vec<f32> = ci.iter().enumerate().map(|(q, &v)| v * wt[q / 3]).collect();
+    let person = crate::matte::push_pull(&weighted, &wt, cw, ch, 3);
+    let (f0, b0) = estimate_fg_bg(&ci, &ca, &MlOptions::default());
+    let inv_k = 1.0 / k as f32;
+    for y in 0..h {
+        let arow = &alpha.data[y * w..(y + 1) * w];
+        let fy = ((y as f32 + 0.5) * inv_k - 0.5).clamp(0.0, (ch - 1) as f32);
+        let y0 = fy as usize;
+        let y1 = (y0 + 1).min(ch - 1);
+        let ty = fy - y0 as f32;
+        let zrow = &zone[(y / k) * cw..(y / k + 1) * cw];
+        for x in 0..w {
+            let a0 = arow[x];
+            if a0 <= 0.0 || (a0 >= 1.0 && !zrow[x / k]) {
+                continue;
+            }
+            let i = y * w + x;
+            let p = [
+                lut[raw[i * 3] as usize],
+                lut[raw[i * 3 + 1] as usize],
+                lut[raw[i * 3 + 2] as usize],
+            ];
+            let fx = ((x as f32 + 0.5) * inv_k - 0.5).clamp(0.0, (cw - 1) as f32);
+            if a0 >= 1.0 {
+                // opaque edge pixel: only the spill of the old background is removed
+                let bm = bilinear3(&b0, cw, fx, y0, y1, ty);
+                let pm = bilinear3(&person, cw, fx, y0, y1, ty);
+                if let Some(c) = despill(p, bm, pm) {
+                    out.index.push(i as u32);
+                    out.colour.push(c);
+                }
+                continue;
+            }
+            out.index.push(i as u32);
+            if !(EPS..=1.0 - EPS).contains(&a0) {
+                out.colour.push(p);
+                continue;
+            }
+            let x0 = fx as usize;
+            let x1 = (x0 + 1).min(cw - 1);
+            let tx = fx - x0 as f32;
+            let wts = [
+                (1.0 - tx) * (1.0 - ty),
+                tx * (1.0 - ty),
+                (1.0 - tx) * ty,
+                tx * ty,
+            ];
+            let idx = [y0 * cw + x0, y0 * cw + x1, y1 * cw + x0, y1 * cw + x1];
+            let (mut fm, mut bm) = ([0f32; 3], [0f32; 3]);
+            for (&j, &wj) in idx.iter().zip(&wts) {
+                for c in 0..3 {
+                    fm[c] += wj * f0[j * 3 + c];
+                    bm[c] += wj * b0[j * 3 + c];
+                }
+            }
+            // smoothness weight of the four neighbours (as in the multi-level iteration)
+            let nb = |xx: usize| arow[xx];
+            let mut d = 0.0;
+            for v in [
+                if x > 0 { nb(x - 1) } else { a0 },
+                if x + 1 < w { nb(x + 1) } else { a0 },
+                if y > 0 { alpha.data[i - w] } else { a0 },
+                if y + 1 < h { alpha.data[i + w] } else { a0 },
+            ] {
+                d += 1e-5 + (a0 - v).abs();
+            }
+            let a1 = 1.0 - a0;
+            let s = 1.0 / (a0 * a0 + a1 * a1 + d);
+            let mut fc = [0f32; 3];
+            for c in 0..3 {
+                let r = p[c] - a0 * fm[c] - a1 * bm[c];
+                fc[c] = fm[c] + a0 * r * s;
+            }
+            // despill: no component from the local foreground towards the old background
+            let dir = [bm[0] - fm[0], bm[1] - fm[1], bm[2] - fm[2]];
+            let n2 = dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2];
+            if n2 > 1e-4 {
+                let t = ((fc[0] - fm[0]) * dir[0]
+                    + (fc[1] - fm[1]) * dir[1]
+                    + (fc[2] - fm[2]) * dir[2])
+                    / n2;
+                if t > 0.0 {
+                    for c in 0..3 {
+                        fc[c] -= t * dir[c];
+                    }
+                }
+            }
+            let pm = bilinear3(&person, cw, fx, y0, y1, ty);
+            let fc = despill(fc, bm, pm).unwrap_or(fc);
+            out.colour.push(fc.map(|v| v.clamp(0.0, 1.0)));
+        }
+    }
+    out
+}
+
+/// Bilinear sample of an interleaved RGB grid of width `cw` at column `fx` between rows
+/// `y0` and `y1` (weight `ty` on `y1`).
+fn bilinear3(g: &[f32], cw: usize, fx: f32, y0: usize, y1: usize, ty: f32) -> [f32; 3] {
+    let x0 = fx as usize;
+    let x1 = (x0 + 1).min(cw - 1);
+    let tx = fx - x0 as f32;
+    std::array::from_fn(|c| {
+        let top = g[(y0 * cw + x0) * 3 + c] * (1.0 - tx) + g[(y0 * cw + x1) * 3 + c] * tx;
+        let bot = g[(y1 * cw + x0) * 3 + c] * (1.0 - tx) + g[(y1 * cw + x1) * 3 + c] * tx;
+        top * (1.0 - ty) + bot * ty
+    })
+}
+
+/// Chroma of the old background below which nothing is despilled (linear RGB distance from
+/// its grey).
+const SPILL_MIN_CHROMA: f32 = 0.03;
+
+/// Spill suppression: limits the colour's chroma in the direction of the old background's
+/// chroma (`bg`) to that of the local foreground colour `fg` (never below zero), keeping the
+/// mean of the channels: skin on a beige wall keeps its warmth, hair on blue loses the blue.
+/// `None` when there is nothing to remove (neutral background, or no excess chroma).
+fn despill(c: [f32; 3], bg: [f32; 3], fg: [f32; 3]) -> Option<[f32; 3]> {
+    let g = (bg[0] + bg[1] + bg[2]) / 3.0;
+    let u = [bg[0] - g, bg[1] - g, bg[2] - g];
+    let n = (u[0] * u[0] + u[1] * u[1] + u[2] * u[2]).sqrt();
+    if n < SPILL_MIN_CHROMA {
+        return None;
+    }
+    let u = u.map(|v| v / n);
+    let limit = (fg[0] * u[0] + fg[1] * u[1] + fg[2] * u[2]).max(0.0);
+    let s = c[0] * u[0] + c[1] * u[1] + c[2] * u[2] - limit;
+    if s <= 1e-4 {
+        return None;
+    }
+    Some(std::array::from_fn(|k| (c[k] - s * u[k]).clamp(0.0, 1.0)))
+}
+
+fn lut() -> &'static [f32; 256] {
+    static LUT: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
+    LUT.get_or_init(|| std::array::from_fn(|i| srgb_to_linear(i as f32 / 255.0)))
 }
 
 #[cfg(test)]
@@ -246,5 +479,64 @@ mod tests {
         // opaque pixels keep their colour
         let i = 24 * w + 30;
         assert!((f[i * 3] - img[i * 3]).abs() < 1e-4);
+    }
+
+    #[test]
+    fn estimate_ml_lists_fractional_pixels_without_old_background_tint() {
+        // warm person on saturated blue with a soft 12 px edge
+        let (w, h) = (96u32, 64u32);
+        let alpha = Plane {
+            width: w,
+            height: h,
+            data: (0..w * h)
+                .map(|i| ((i % w) as f32 - 40.0).clamp(0.0, 12.0) / 12.0)
+                .collect(),
+        };
+        let f = [0.5f32, 0.25, 0.12];
+        let b = [0.01f32, 0.05, 0.9];
+        let img = RgbImage::from_fn(w, h, |x, y| {
+            let a = alpha.data[(y * w + x) as usize];
+            image::Rgb(std::array::from_fn(|c| {
+                (crate::composite::linear_to_srgb(a * f[c] + (1.0 - a) * b[c]) * 255.0).round()
+                    as u8
+            }))
+        });
+        let fg = estimate_ml(&img, &alpha);
+        let frac = alpha.data.iter().filter(|&&a| a > 0.0 && a < 1.0).count();
+        assert_eq!(fg.index.len(), frac);
+        assert_eq!(fg.colour.len(), frac);
+        assert!(fg.index.windows(2).all(|p| p[0] < p[1]));
+        for (&i, c) in fg.index.iter().zip(&fg.colour) {
+            let a = alpha.data[i as usize];
+            if a > 0.15 {
+                for k in 0..3 {
+                    assert!((c[k] - f[k]).abs() < 0.06, "alpha {a}: {c:?} vs {f:?}");
+                }
+            }
+        }
+        // mismatched sizes give an empty result instead of a panic
+        let wrong = Plane::filled(3, 3, 0.5);
+        assert!(estimate_ml(&img, &wrong).index.is_empty());
+    }
+
+    #[test]
+    fn despill_removes_only_excess_chroma_of_the_old_background() {
+        let blue = [0.01f32, 0.05, 0.8];
+        let brown = [0.2f32, 0.1, 0.05];
+        // brown hair tinted by blue loses the tint but keeps its mean
+        let tinted = [0.2f32, 0.12, 0.3];
+        let d = despill(tinted, blue, brown).unwrap();
+        let chroma = |c: [f32; 3]| c[2] - (c[0] + c[1]) / 2.0;
+        assert!(chroma(d) < chroma(tinted) - 0.1, "{d:?}");
+        let mean = |c: [f32; 3]| (c[0] + c[1] + c[2]) / 3.0;
+        assert!((mean(d) - mean(tinted)).abs() < 1e-4);
+        // the person's own colour is kept
+        assert!(despill(brown, blue, brown).is_none());
+        // skin in front of a beige wall keeps its warmth
+        let beige = [0.7f32, 0.55, 0.4];
+        let skin = [0.6f32, 0.35, 0.25];
+        assert!(despill(skin, beige, skin).is_none());
+        // a neutral wall has no spill to remove
+        assert!(despill(tinted, [0.8, 0.8, 0.8], brown).is_none());
     }
 }

@@ -4,7 +4,7 @@
 
 use image::RgbImage;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::models;
 use crate::raster::{downscale_to, Plane};
 
@@ -213,8 +213,12 @@ pub struct RefineOptions {
     pub min_contrast: f32,
     /// How many local standard deviations of the two colours the distance must exceed.
     pub spread: f32,
-    /// Alpha below this becomes 0 and above `1 - clip` becomes 1 (noise suppression).
+    /// Alpha below this becomes 0 and above `1 - clip` becomes 1 (noise suppression), on a
+    /// plain wall.
     pub clip: f32,
+    /// The same on other backgrounds, where faint alpha is mostly background texture taken
+    /// for hair.
+    pub clip_busy: f32,
     /// Soft edge: radius in pixels of a final blur of the alpha (0 = none).
     pub feather: f32,
 }
@@ -232,6 +236,9 @@ impl Default for RefineOptions {
             min_contrast: 0.03,
             spread: 0.5,
             clip: 0.05,
+            // 0.15: lower p3m band SAD than 0.05 / 0.1 (`matting-eval --sweep`), and no faint
+            // remnants of a busy background around the hair
+            clip_busy: 0.15,
             // 1 px: lowest p3m contour-band SAD and gradient error of 0, 1 and 2 px
             // (`matting-eval`)
             feather: 1.0,
@@ -288,7 +295,7 @@ impl MatteInfo {
 /// Pull-push fill: `data` holds `ch` weighted values per pixel (premultiplied by `wt`). Returns
 /// per-pixel values where known pixels keep theirs and unknown ones take a smooth blend of the
 /// nearest known ones (coarse-to-fine).
-fn push_pull(data: &[f32], wt: &[f32], w: usize, h: usize, ch: usize) -> Vec<f32> {
+pub(crate) fn push_pull(data: &[f32], wt: &[f32], w: usize, h: usize, ch: usize) -> Vec<f32> {
     let n = w * h;
     let mut val = vec![0f32; n * ch];
     let mut a = vec![0f32; n];
@@ -442,6 +449,10 @@ pub fn solid_person_with(alpha: &Plane, fill: impl Fn(&[usize]) -> bool) -> Vec<
 ///    the two colours are well apart and the background is locally uniform, blended with the
 ///    guided filter's alpha elsewhere. A near-uniform background (white or grey wall) is
 ///    detected; its smooth colour is then used and the band reaches further out for hair.
+///    Holes of the model's mask coloured like the background rather than like the person
+///    around them stay open (gaps between arm and body, wall seen through hair); on a busy
+///    background, faint alpha is clipped harder and band pixels not linked to the person by
+///    a path of clear alpha are dropped (no remnants of background texture).
 pub fn refine(
     img: &RgbImage,
     mask256: &Plane,
@@ -453,8 +464,10 @@ pub fn refine(
 
 /// [`refine`], also returning what it learned about the background and the contour.
 ///
-/// The sure regions, background statistics and colour models live on a grid of cells about
-/// a mask pixel wide (4x4 image pixels at 1200 px): only the band is solved per pixel.
+/// The sure regions, background statistics, colour models and the guided filter's
+/// coefficients live on a grid of cells about a mask pixel wide (4x4 image pixels at 1200
+/// px): only the band is solved per pixel, and only the band and its neighbourhood are
+/// feathered.
 #[allow(clippy::needless_range_loop)] // several parallel per-pixel arrays
 pub fn refine_with_info(
     img: &RgbImage,
@@ -462,46 +475,98 @@ pub fn refine_with_info(
     small: &RgbImage,
     opts: &RefineOptions,
 ) -> Result<(Plane, MatteInfo)> {
-    let coarse = guided_upsample(img, small, mask256, opts.radius, opts.eps)?;
     let (wu, hu) = img.dimensions();
+    let (sw, sh) = small.dimensions();
+    if wu == 0
+        || hu == 0
+        || mask256.width != sw
+        || mask256.height != sh
+        || mask256.data.len() != (sw * sh) as usize
+        || sw == 0
+        || sh == 0
+    {
+        return Err(Error::Internal(format!(
+            "refine: image {wu}x{hu}, mask {}x{} ({} values), small image {sw}x{sh}",
+            mask256.width,
+            mask256.height,
+            mask256.data.len()
+        )));
+    }
     let (w, h) = (wu as usize, hu as usize);
-    let unit = wu.max(hu) as f32 / mask256.width.max(mask256.height) as f32;
+    let unit = wu.max(hu) as f32 / sw.max(sh) as f32;
     let f = ((unit * 0.85).round() as usize).max(1);
-    // per-cell means of colour, squared norm and coarse alpha
     let raw = img.as_raw();
     let (lw, lh) = (w.div_ceil(f), h.div_ceil(f));
-    let mut cells = vec![0f32; lw * lh * 5];
-    for y in 0..h {
-        let row = (y / f) * lw;
-        for x in 0..w {
-            let i = y * w + x;
-            let j = (row + x / f) * 5;
-            let p = [
-                raw[i * 3] as f32 * (1.0 / 255.0),
-                raw[i * 3 + 1] as f32 * (1.0 / 255.0),
-                raw[i * 3 + 2] as f32 * (1.0 / 255.0),
-            ];
-            cells[j] += p[0];
-            cells[j + 1] += p[1];
-            cells[j + 2] += p[2];
-            cells[j + 3] += p[0] * p[0] + p[1] * p[1] + p[2] * p[2];
-            cells[j + 4] += coarse.data[i];
-        }
-    }
-    for cy in 0..lh {
-        let ch = (h - cy * f).min(f);
-        for cx in 0..lw {
-            let inv = 1.0 / (ch * (w - cx * f).min(f)) as f32;
-            for v in &mut cells[(cy * lw + cx) * 5..(cy * lw + cx) * 5 + 5] {
-                *v *= inv;
+    let ln = lw * lh;
+
+    // per-cell means of colour and squared norm (integer sums)
+    let mut cells = vec![0f32; ln * 4];
+    {
+        let mut acc = vec![0u32; lw * 4];
+        for cy in 0..lh {
+            acc.iter_mut().for_each(|v| *v = 0);
+            let (y0, y1) = (cy * f, ((cy + 1) * f).min(h));
+            for y in y0..y1 {
+                let row = &raw[y * w * 3..(y + 1) * w * 3];
+                for (cx, chunk) in row.chunks(f * 3).enumerate() {
+                    let a = &mut acc[cx * 4..cx * 4 + 4];
+                    for px in chunk.chunks_exact(3) {
+                        let (r, g, b) = (px[0] as u32, px[1] as u32, px[2] as u32);
+                        a[0] += r;
+                        a[1] += g;
+                        a[2] += b;
+                        a[3] += r * r + g * g + b * b;
+                    }
+                }
+            }
+            for cx in 0..lw {
+                let n = ((y1 - y0) * (((cx + 1) * f).min(w) - cx * f)) as f32;
+                let j = (cy * lw + cx) * 4;
+                let s = 1.0 / (255.0 * n);
+                cells[j] = acc[cx * 4] as f32 * s;
+                cells[j + 1] = acc[cx * 4 + 1] as f32 * s;
+                cells[j + 2] = acc[cx * 4 + 2] as f32 * s;
+                cells[j + 3] = acc[cx * 4 + 3] as f32 * (s / 255.0);
             }
         }
     }
-    let ln = lw * lh;
+
+    // fast guided filter: coefficients at the mask's resolution, sampled at the cell centres
+    let coef = guided_coefficients(small, mask256, opts.radius, opts.eps);
+    let (sx, sy) = (sw as f32 / w as f32, sh as f32 / h as f32);
+    let mut coef_c = vec![0f32; ln * 4];
+    // bilinear taps of the cell centres on the mask's grid
+    let taps = |n: usize, len: usize, full: usize, scale: f32| -> Vec<(usize, usize, f32)> {
+        (0..n)
+            .map(|c| {
+                let m = (((c as f32 + 0.5) * f as f32).min(full as f32 - 0.5) * scale - 0.5)
+                    .clamp(0.0, (len - 1) as f32);
+                let i0 = m as usize;
+                (i0, (i0 + 1).min(len - 1), m - i0 as f32)
+            })
+            .collect()
+    };
+    let (tx_, ty_) = (taps(lw, sw as usize, w, sx), taps(lh, sh as usize, h, sy));
+    let swu = sw as usize;
+    for (cy, &(ya, yb, ty)) in ty_.iter().enumerate() {
+        for (cx, &(xa, xb, tx)) in tx_.iter().enumerate() {
+            for k in 0..4 {
+                let d = &coef[k].data;
+                let top = d[ya * swu + xa] * (1.0 - tx) + d[ya * swu + xb] * tx;
+                let bot = d[yb * swu + xa] * (1.0 - tx) + d[yb * swu + xb] * tx;
+                coef_c[(cy * lw + cx) * 4 + k] = top * (1.0 - ty) + bot * ty;
+            }
+        }
+    }
     let coarse_low = Plane {
         width: lw as u32,
         height: lh as u32,
-        data: (0..ln).map(|j| cells[j * 5 + 4]).collect(),
+        data: (0..ln)
+            .map(|j| {
+                let (c, m) = (&coef_c[j * 4..j * 4 + 4], &cells[j * 4..j * 4 + 3]);
+                (c[0] * m[0] + c[1] * m[1] + c[2] * m[2] + c[3]).clamp(0.0, 1.0)
+            })
+            .collect(),
     };
     let mut keep = solid_person(&coarse_low);
     let keep_p = Plane {
@@ -525,7 +590,7 @@ pub fn refine_with_info(
     for j in 0..ln {
         if sure_bg[j] {
             for c in 0..3 {
-                bg_planes[c].data[j] = cells[j * 5 + c];
+                bg_planes[c].data[j] = cells[j * 4 + c];
             }
             bg_planes[3].data[j] = 1.0;
         }
@@ -549,19 +614,12 @@ pub fn refine_with_info(
         }
         bg_count += 1;
         let m = smooth_bg(j);
+        let c = &cells[j * 4..j * 4 + 4];
         // deviation of the cell mean from the smooth colour, plus the texture inside the cell
-        let inner = (cells[j * 5 + 3]
-            - (cells[j * 5] * cells[j * 5]
-                + cells[j * 5 + 1] * cells[j * 5 + 1]
-                + cells[j * 5 + 2] * cells[j * 5 + 2]))
-            .max(0.0);
-        let d: f32 = ((0..3)
-            .map(|c| (cells[j * 5 + c] - m[c]).powi(2))
-            .sum::<f32>()
-            + inner)
-            .sqrt();
-        for c in 0..3 {
-            sum[c] += cells[j * 5 + c] as f64;
+        let inner = (c[3] - (c[0] * c[0] + c[1] * c[1] + c[2] * c[2])).max(0.0);
+        let d: f32 = ((0..3).map(|k| (c[k] - m[k]).powi(2)).sum::<f32>() + inner).sqrt();
+        for k in 0..3 {
+            sum[k] += c[k] as f64;
         }
         if near_person.data[j] > 1e-4 {
             dev_n += 1;
@@ -581,22 +639,90 @@ pub fn refine_with_info(
         background_clutter: clutter,
         ..Default::default()
     };
-    let cells_data = &cells;
+    if !plain {
+        // holes of the model's mask coloured like the nearby background rather than like the
+        // person around them (background seen between arm and body) stay open; others (dark
+        // clothing, hair) are filled
+        let mut data = vec![0f32; ln * 3];
+        let mut wt = vec![0f32; ln];
+        for j in 0..ln {
+            if sure_bg[j] {
+                data[j * 3..j * 3 + 3].copy_from_slice(&cells[j * 4..j * 4 + 3]);
+                wt[j] = 1.0;
+            }
+        }
+        let bg_fill = push_pull(&data, &wt, lw, lh, 3);
+        let cells_data = &cells;
+        let filled = keep.clone();
+        // cells already counted for the current hole: marked with the hole's number
+        let stamp = std::cell::RefCell::new(vec![0u32; ln]);
+        let hole_no = std::cell::Cell::new(0u32);
+        let open = solid_person_with(&coarse_low, |members| {
+            let n = members.len() as f32;
+            let (mut hole, mut bg) = ([0f32; 3], [0f32; 3]);
+            hole_no.set(hole_no.get() + 1);
+            let id = hole_no.get();
+            let mut member = stamp.borrow_mut();
+            for &j in members {
+                member[j] = id;
+                for k in 0..3 {
+                    hole[k] += cells_data[j * 4 + k] / n;
+                    bg[k] += bg_fill[j * 3 + k] / n;
+                }
+            }
+            // the person's colour in a ring of two cells around the hole
+            let (mut ring, mut rn) = ([0f32; 3], 0f32);
+            for &j in members {
+                let (x, y) = (j % lw, j / lw);
+                for ny in y.saturating_sub(2)..(y + 3).min(lh) {
+                    for nx in x.saturating_sub(2)..(x + 3).min(lw) {
+                        let q = ny * lw + nx;
+                        if member[q] != id && filled[q] {
+                            member[q] = id; // count once
+                            for k in 0..3 {
+                                ring[k] += cells_data[q * 4 + k];
+                            }
+                            rn += 1.0;
+                        }
+                    }
+                }
+            }
+            let dist = |a: [f32; 3], b: [f32; 3]| {
+                (0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f32>().sqrt()
+            };
+            rn == 0.0 || dist(hole, ring.map(|v| v / rn)) <= dist(hole, bg)
+        });
+        if open != keep {
+            keep = open;
+            let keep_p = Plane {
+                width: lw as u32,
+                height: lh as u32,
+                data: keep.iter().map(|&k| k as u8 as f32).collect(),
+            };
+            let near_in = box_mean(&keep_p, r_in);
+            let near_out = box_mean(&keep_p, r_out);
+            for j in 0..ln {
+                sure_fg[j] = near_in.data[j] > 1.0 - 1e-4;
+                sure_bg[j] = near_out.data[j] < 1e-4;
+            }
+        }
+    }
     if plain {
         let m = sum.map(|s| (s / bg_count as f64 * 255.0).round().clamp(0.0, 255.0) as u8);
         info.plain_background = Some(m);
         // holes coloured like the wall (background seen through hair, between arm and body)
         // stay open for the colour model; others (dark clothing, hair) are filled
         let wall = m.map(|v| v as f32 / 255.0);
-        keep = solid_person_with(&coarse_low, |cells| {
+        let cells_data = &cells;
+        keep = solid_person_with(&coarse_low, |members| {
             let mut c = [0f32; 3];
-            for &j in cells {
+            for &j in members {
                 for k in 0..3 {
-                    c[k] += cells_data[j * 5 + k];
+                    c[k] += cells_data[j * 4 + k];
                 }
             }
             let d: f32 = (0..3)
-                .map(|k| (c[k] / cells.len() as f32 - wall[k]).powi(2))
+                .map(|k| (c[k] / members.len() as f32 - wall[k]).powi(2))
                 .sum::<f32>()
                 .sqrt();
             d > 0.12
@@ -618,7 +744,8 @@ pub fn refine_with_info(
         }
     }
 
-    // local colour models (mean colour, mean squared norm) by pull-push from the sure cells
+    // local colour models (mean colour, mean squared norm) by pull-push from the sure cells,
+    // interleaved per cell with the guided filter's coefficients: [fg 4, bg 4, coef 4]
     let model = |sure: &[bool], smooth: bool| -> Vec<f32> {
         let mut data = vec![0f32; ln * 4];
         let mut wt = vec![0f32; ln];
@@ -631,7 +758,7 @@ pub fn refine_with_info(
                 data[j * 4..j * 4 + 3].copy_from_slice(&m);
                 data[j * 4 + 3] = m[0] * m[0] + m[1] * m[1] + m[2] * m[2];
             } else {
-                data[j * 4..j * 4 + 4].copy_from_slice(&cells[j * 5..j * 5 + 4]);
+                data[j * 4..j * 4 + 4].copy_from_slice(&cells[j * 4..j * 4 + 4]);
             }
             wt[j] = 1.0;
         }
@@ -639,90 +766,107 @@ pub fn refine_with_info(
     };
     let fm = model(&sure_fg, false);
     let bm = model(&sure_bg, plain);
+    let mut params = vec![0f32; ln * 12];
+    for j in 0..ln {
+        params[j * 12..j * 12 + 4].copy_from_slice(&fm[j * 4..j * 4 + 4]);
+        params[j * 12 + 4..j * 12 + 8].copy_from_slice(&bm[j * 4..j * 4 + 4]);
+        params[j * 12 + 8..j * 12 + 12].copy_from_slice(&coef_c[j * 4..j * 4 + 4]);
+    }
 
     let mut alpha = Plane::filled(wu, hu, 0.0);
     let (mut low_n, mut low_c) = (0usize, 0usize);
     let lower = (lh as f32 * 0.6) as usize;
     let inv_f = 1.0 / f as f32;
-    let clip_scale = 1.0 / (1.0 - 2.0 * opts.clip).max(1e-3);
-    for y in 0..h {
-        let cy = y / f;
-        let fy = ((y as f32 + 0.5) * inv_f - 0.5).clamp(0.0, (lh - 1) as f32);
-        let y0 = fy as usize;
-        let y1 = (y0 + 1).min(lh - 1);
-        let ty = fy - y0 as f32;
-        for x in 0..w {
-            let i = y * w + x;
-            let j = cy * lw + x / f;
+    let clip = if plain { opts.clip } else { opts.clip_busy };
+    let clip_scale = 1.0 / (1.0 - 2.0 * clip).max(1e-3);
+    let band_cell: Vec<bool> = (0..ln).map(|j| !sure_fg[j] && !sure_bg[j]).collect();
+    for cy in 0..lh {
+        let (ya, yb) = (cy * f, ((cy + 1) * f).min(h));
+        for cx in 0..lw {
+            let j = cy * lw + cx;
+            let (xa, xb) = (cx * f, ((cx + 1) * f).min(w));
             if sure_fg[j] {
-                alpha.data[i] = 1.0;
+                for y in ya..yb {
+                    alpha.data[y * w + xa..y * w + xb].fill(1.0);
+                }
                 continue;
             }
-            if sure_bg[j] {
+            if !band_cell[j] {
                 continue;
             }
-            let fx = ((x as f32 + 0.5) * inv_f - 0.5).clamp(0.0, (lw - 1) as f32);
-            let x0 = fx as usize;
-            let x1 = (x0 + 1).min(lw - 1);
-            let tx = fx - x0 as f32;
-            let (j00, j01, j10, j11) = (y0 * lw + x0, y0 * lw + x1, y1 * lw + x0, y1 * lw + x1);
-            let (w00, w01, w10, w11) = (
-                (1.0 - tx) * (1.0 - ty),
-                tx * (1.0 - ty),
-                (1.0 - tx) * ty,
-                tx * ty,
-            );
-            let lerp = |m: &[f32], c: usize| {
-                m[j00 * 4 + c] * w00
-                    + m[j01 * 4 + c] * w01
-                    + m[j10 * 4 + c] * w10
-                    + m[j11 * 4 + c] * w11
-            };
-            let fc = [lerp(&fm, 0), lerp(&fm, 1), lerp(&fm, 2)];
-            let bc = [lerp(&bm, 0), lerp(&bm, 1), lerp(&bm, 2)];
-            let var_f = (lerp(&fm, 3) - (fc[0] * fc[0] + fc[1] * fc[1] + fc[2] * fc[2])).max(0.0);
-            let var_b = if plain {
-                0.0
-            } else {
-                (lerp(&bm, 3) - (bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2])).max(0.0)
-            };
-            let p = [
-                raw[i * 3] as f32 / 255.0,
-                raw[i * 3 + 1] as f32 / 255.0,
-                raw[i * 3 + 2] as f32 / 255.0,
-            ];
-            let fb = [fc[0] - bc[0], fc[1] - bc[1], fc[2] - bc[2]];
-            let d2 = fb[0] * fb[0] + fb[1] * fb[1] + fb[2] * fb[2];
-            let d = d2.sqrt();
-            let ib = [p[0] - bc[0], p[1] - bc[1], p[2] - bc[2]];
-            let proj = if d2 > 1e-6 {
-                ((ib[0] * fb[0] + ib[1] * fb[1] + ib[2] * fb[2]) / d2).clamp(0.0, 1.0)
-            } else {
-                0.5
-            };
-            // residual off the F-B line
-            let res = (0..3)
-                .map(|c| (ib[c] - proj * fb[c]).powi(2))
-                .sum::<f32>()
-                .sqrt();
-            // on a plain wall the background colour is known: the person's colour variety
-            // (hair, skin) does not make the projection ambiguous
-            let spread = if plain {
-                0.0
-            } else {
-                opts.spread * (var_f.sqrt() + var_b.sqrt())
-            };
-            let conf = ((d - spread - opts.min_contrast) / 0.12).clamp(0.0, 1.0)
-                * (1.0 - res / (0.5 * d).max(1e-3)).clamp(0.0, 1.0);
-            let c0 = coarse.data[i];
-            let fallback = ((c0 - 0.5) * opts.sharpen + 0.5).clamp(0.0, 1.0);
-            let fallback = if keep[j] || c0 < 0.5 { fallback } else { 0.0 };
-            let a = conf * proj + (1.0 - conf) * fallback;
-            alpha.data[i] = ((a - opts.clip) * clip_scale).clamp(0.0, 1.0);
-            if cy >= lower {
-                low_n += 1;
-                if d < 0.1 {
-                    low_c += 1;
+            for y in ya..yb {
+                let fy = ((y as f32 + 0.5) * inv_f - 0.5).clamp(0.0, (lh - 1) as f32);
+                let y0 = fy as usize;
+                let y1 = (y0 + 1).min(lh - 1);
+                let ty = fy - y0 as f32;
+                for x in xa..xb {
+                    let i = y * w + x;
+                    let fx = ((x as f32 + 0.5) * inv_f - 0.5).clamp(0.0, (lw - 1) as f32);
+                    let x0 = fx as usize;
+                    let x1 = (x0 + 1).min(lw - 1);
+                    let tx = fx - x0 as f32;
+                    let wts = [
+                        (1.0 - tx) * (1.0 - ty),
+                        tx * (1.0 - ty),
+                        (1.0 - tx) * ty,
+                        tx * ty,
+                    ];
+                    let idx = [y0 * lw + x0, y0 * lw + x1, y1 * lw + x0, y1 * lw + x1];
+                    let mut m = [0f32; 12];
+                    for (&k, &wk) in idx.iter().zip(&wts) {
+                        let src = &params[k * 12..k * 12 + 12];
+                        for c in 0..12 {
+                            m[c] += src[c] * wk;
+                        }
+                    }
+                    let fc = [m[0], m[1], m[2]];
+                    let bc = [m[4], m[5], m[6]];
+                    let var_f = (m[3] - (fc[0] * fc[0] + fc[1] * fc[1] + fc[2] * fc[2])).max(0.0);
+                    let var_b = if plain {
+                        0.0
+                    } else {
+                        (m[7] - (bc[0] * bc[0] + bc[1] * bc[1] + bc[2] * bc[2])).max(0.0)
+                    };
+                    let p = [
+                        raw[i * 3] as f32 * (1.0 / 255.0),
+                        raw[i * 3 + 1] as f32 * (1.0 / 255.0),
+                        raw[i * 3 + 2] as f32 * (1.0 / 255.0),
+                    ];
+                    let fb = [fc[0] - bc[0], fc[1] - bc[1], fc[2] - bc[2]];
+                    let d2 = fb[0] * fb[0] + fb[1] * fb[1] + fb[2] * fb[2];
+                    let d = d2.sqrt();
+                    let ib = [p[0] - bc[0], p[1] - bc[1], p[2] - bc[2]];
+                    let proj = if d2 > 1e-6 {
+                        ((ib[0] * fb[0] + ib[1] * fb[1] + ib[2] * fb[2]) / d2).clamp(0.0, 1.0)
+                    } else {
+                        0.5
+                    };
+                    // residual off the F-B line
+                    let res = (0..3)
+                        .map(|c| (ib[c] - proj * fb[c]).powi(2))
+                        .sum::<f32>()
+                        .sqrt();
+                    // on a plain wall the background colour is known: the person's colour
+                    // variety (hair, skin) does not make the projection ambiguous
+                    let spread = if plain {
+                        0.0
+                    } else {
+                        opts.spread * (var_f.sqrt() + var_b.sqrt())
+                    };
+                    let conf = ((d - spread - opts.min_contrast) / 0.12).clamp(0.0, 1.0)
+                        * (1.0 - res / (0.5 * d).max(1e-3)).clamp(0.0, 1.0);
+                    // the guided filter's alpha
+                    let c0 = (m[8] * p[0] + m[9] * p[1] + m[10] * p[2] + m[11]).clamp(0.0, 1.0);
+                    let fallback = ((c0 - 0.5) * opts.sharpen + 0.5).clamp(0.0, 1.0);
+                    let fallback = if keep[j] || c0 < 0.5 { fallback } else { 0.0 };
+                    let a = conf * proj + (1.0 - conf) * fallback;
+                    alpha.data[i] = ((a - clip) * clip_scale).clamp(0.0, 1.0);
+                    if cy >= lower {
+                        low_n += 1;
+                        if d < 0.1 {
+                            low_c += 1;
+                        }
+                    }
                 }
             }
         }
@@ -732,11 +876,172 @@ pub fn refine_with_info(
     } else {
         0.0
     };
+    // on a plain wall the colour model is reliable and islands are hair strands
+    if !plain {
+        drop_detached(&mut alpha, &keep, &band_cell, lw, f);
+    }
     if opts.feather > 0.0 {
         let r = opts.feather.round().max(1.0) as usize;
-        alpha = box_mean(&box_mean(&alpha, r), r);
+        feather_band(&mut alpha, &band_cell, lw, lh, f, r);
     }
     Ok((alpha, info))
+}
+
+/// Alpha at least this high links a band pixel to the person in [`drop_detached`].
+const LINK_ALPHA: f32 = 0.25;
+
+/// Clears band pixels that are not linked to the person: a pixel is kept when a 4-connected
+/// path of pixels with alpha >= [`LINK_ALPHA`] joins it to an opaque pixel of the solid
+/// person (`keep` cells), or when it touches such a linked pixel (the edge's last, faint
+/// pixel). Faint islands of background texture next to the person go.
+fn drop_detached(alpha: &mut Plane, keep: &[bool], band_cell: &[bool], lw: usize, f: usize) {
+    let (w, h) = (alpha.width as usize, alpha.height as usize);
+    let xc: Vec<usize> = (0..w).map(|x| x / f).collect();
+    let yc: Vec<usize> = (0..h).map(|y| (y / f) * lw).collect();
+    let in_band = |x: usize, y: usize| band_cell[yc[y] + xc[x]];
+    let mut linked = vec![false; w * h];
+    let mut stack: Vec<u32> = Vec::new();
+    // seeds: opaque band pixels of the solid person, or next to an opaque pixel outside the
+    // band (sure foreground)
+    let lh = band_cell.len() / lw.max(1);
+    for cy in 0..lh {
+        for cx in 0..lw {
+            let j = cy * lw + cx;
+            if !band_cell[j] {
+                continue;
+            }
+            for y in cy * f..((cy + 1) * f).min(h) {
+                for x in cx * f..((cx + 1) * f).min(w) {
+                    let i = y * w + x;
+                    if alpha.data[i] < LINK_ALPHA {
+                        continue;
+                    }
+                    let opaque_out =
+                        |xx: usize, yy: usize| !in_band(xx, yy) && alpha.data[yy * w + xx] >= 0.5;
+                    let seed = (keep[j] && alpha.data[i] >= 0.5)
+                        || (x > 0 && opaque_out(x - 1, y))
+                        || (x + 1 < w && opaque_out(x + 1, y))
+                        || (y > 0 && opaque_out(x, y - 1))
+                        || (y + 1 < h && opaque_out(x, y + 1));
+                    if seed {
+                        linked[i] = true;
+                        stack.push(i as u32);
+                    }
+                }
+            }
+        }
+    }
+    while let Some(i) = stack.pop() {
+        let i = i as usize;
+        let (x, y) = (i % w, i / w);
+        let nb = [
+            (x > 0).then(|| (x - 1, y)),
+            (x + 1 < w).then(|| (x + 1, y)),
+            (y > 0).then(|| (x, y - 1)),
+            (y + 1 < h).then(|| (x, y + 1)),
+        ];
+        for (nx, ny) in nb.into_iter().flatten() {
+            let j = ny * w + nx;
+            if !linked[j] && alpha.data[j] >= LINK_ALPHA && in_band(nx, ny) {
+                linked[j] = true;
+                stack.push(j as u32);
+            }
+        }
+    }
+    // pixels outside the band are constant (0 or 1) and count as linked when opaque
+    let linked_at = |xx: usize, yy: usize| {
+        let j = yy * w + xx;
+        linked[j] || (!in_band(xx, yy) && alpha.data[j] >= 0.5)
+    };
+    let mut clear: Vec<u32> = Vec::new();
+    for cy in 0..lh {
+        for cx in 0..lw {
+            if !band_cell[cy * lw + cx] {
+                continue;
+            }
+            for y in cy * f..((cy + 1) * f).min(h) {
+                for x in cx * f..((cx + 1) * f).min(w) {
+                    let i = y * w + x;
+                    if linked[i] || alpha.data[i] <= 0.0 {
+                        continue;
+                    }
+                    let touches = (x > 0 && linked_at(x - 1, y))
+                        || (x + 1 < w && linked_at(x + 1, y))
+                        || (y > 0 && linked_at(x, y - 1))
+                        || (y + 1 < h && linked_at(x, y + 1));
+                    if !touches || alpha.data[i] >= LINK_ALPHA {
+                        clear.push(i as u32);
+                    }
+                }
+            }
+        }
+    }
+    for i in clear {
+        alpha.data[i as usize] = 0.0;
+    }
+}
+
+/// Two box blurs of radius `r` (a tent of radius `2r`, edges replicated) applied to the
+/// pixels of `alpha` within `2r` pixels of a band cell; elsewhere alpha is constant over
+/// the tent's support and stays as it is.
+fn feather_band(alpha: &mut Plane, band_cell: &[bool], lw: usize, lh: usize, f: usize, r: usize) {
+    let (w, h) = (alpha.width as usize, alpha.height as usize);
+    let reach = (2 * r).div_ceil(f);
+    // cells to blur: band cells dilated by `reach`
+    let mut rows = vec![false; lw * lh];
+    for cy in 0..lh {
+        for cx in 0..lw {
+            if band_cell[cy * lw + cx] {
+                for ny in cy.saturating_sub(reach)..(cy + reach + 1).min(lh) {
+                    let o = ny * lw;
+                    rows[o + cx.saturating_sub(reach)..o + (cx + reach + 1).min(lw)].fill(true);
+                }
+            }
+        }
+    }
+    let flagged = rows;
+    let n = 2 * r + 1;
+    let kernel: Vec<f32> = (0..2 * n - 1)
+        .map(|k| (n - (k as isize - (n as isize - 1)).unsigned_abs()) as f32 / (n * n) as f32)
+        .collect();
+    let span = 2 * r;
+    let src = alpha.data.clone();
+    let mut tmp = Vec::new();
+    for cy in 0..lh {
+        let (ya, yb) = (cy * f, ((cy + 1) * f).min(h));
+        for cx in 0..lw {
+            if !flagged[cy * lw + cx] {
+                continue;
+            }
+            let (xa, xb) = (cx * f, ((cx + 1) * f).min(w));
+            // vertical pass over columns xa - span .. xb + span (clamped), rows ya..yb
+            let cols = xb - xa + 2 * span;
+            tmp.clear();
+            tmp.resize(cols * (yb - ya), 0.0);
+            for y in ya..yb {
+                let t = &mut tmp[(y - ya) * cols..(y - ya + 1) * cols];
+                for (k, &wk) in kernel.iter().enumerate() {
+                    let sy = (y + k).saturating_sub(span).min(h - 1);
+                    let row = &src[sy * w..(sy + 1) * w];
+                    for (c, tv) in t.iter_mut().enumerate() {
+                        let sx = (xa + c).saturating_sub(span).min(w - 1);
+                        *tv += wk * row[sx];
+                    }
+                }
+            }
+            for y in ya..yb {
+                let t = &tmp[(y - ya) * cols..(y - ya + 1) * cols];
+                for x in xa..xb {
+                    let c = x - xa;
+                    alpha.data[y * w + x] = kernel
+                        .iter()
+                        .zip(&t[c..c + kernel.len()])
+                        .map(|(a, b)| a * b)
+                        .sum();
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -834,5 +1139,64 @@ mod tests {
         assert!(keep[20 * 40 + 15]);
         assert!(!keep[20 * 40 + 35]);
         assert!(keep[6 * 40 + 6] && !keep[2 * 40 + 2]);
+    }
+
+    #[test]
+    fn feather_band_matches_two_box_means_inside() {
+        // a soft step; every cell is a band cell, so the whole plane is feathered
+        let (w, h, f) = (23usize, 17usize, 4usize);
+        let mut a = Plane::filled(w as u32, h as u32, 0.0);
+        for y in 0..h {
+            for x in 0..w {
+                a.data[y * w + x] = ((x as f32 - 9.0 + 0.3 * y as f32) / 5.0).clamp(0.0, 1.0);
+            }
+        }
+        let want = box_mean(&box_mean(&a, 1), 1);
+        let (lw, lh) = (w.div_ceil(f), h.div_ceil(f));
+        let mut got = a.clone();
+        feather_band(&mut got, &vec![true; lw * lh], lw, lh, f, 1);
+        for y in 2..h - 2 {
+            for x in 2..w - 2 {
+                let i = y * w + x;
+                assert!((got.data[i] - want.data[i]).abs() < 1e-5, "{x},{y}");
+            }
+        }
+    }
+
+    #[test]
+    fn refine_rejects_mismatched_inputs() {
+        let img = RgbImage::new(40, 30);
+        let small = RgbImage::new(16, 16);
+        let mask = Plane::filled(8, 8, 0.5);
+        assert!(refine(&img, &mask, &small, &RefineOptions::default()).is_err());
+        let empty = RgbImage::new(0, 0);
+        let mask16 = Plane::filled(16, 16, 0.5);
+        assert!(refine(&empty, &mask16, &small, &RefineOptions::default()).is_err());
+    }
+
+    #[test]
+    fn detached_faint_islands_are_dropped() {
+        // 12x8 pixels, cells of 4: left column of cells is the person, the rest is band
+        let (w, h, f) = (12usize, 8usize, 4usize);
+        let mut a = Plane::filled(w as u32, h as u32, 0.0);
+        for y in 0..h {
+            for x in 0..4 {
+                a.data[y * w + x] = 1.0;
+            }
+            a.data[y * w + 4] = 0.6; // soft edge linked to the person
+            a.data[y * w + 5] = 0.1; // its faint last pixel
+        }
+        a.data[2 * w + 9] = 0.4; // island
+        a.data[2 * w + 10] = 0.2;
+        let (lw, lh) = (3, 2);
+        let keep = vec![true, false, false, true, false, false];
+        let band = vec![false, true, true, false, true, true];
+        assert_eq!(keep.len(), lw * lh);
+        drop_detached(&mut a, &keep, &band, lw, f);
+        assert_eq!(a.data[2 * w + 4], 0.6);
+        assert_eq!(a.data[2 * w + 5], 0.1);
+        assert_eq!(a.data[2 * w + 9], 0.0);
+        assert_eq!(a.data[2 * w + 10], 0.0);
+        assert_eq!(a.data[2 * w], 1.0);
     }
 }
