@@ -168,35 +168,76 @@ fn warp_bilinear(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Vec<f32> {
     for (v, row) in out.chunks_exact_mut((w * 3) as usize).enumerate() {
         let vy = v as f32 + 0.5;
         // source position of pixel (0, v), pixel centres at integers
-        let mut x = a * 0.5 + b * vy + c - 0.5;
-        let mut y = d * 0.5 + e * vy + f - 0.5;
-        for px in row.chunks_exact_mut(3) {
-            let xc = x.clamp(0.0, maxx);
-            let yc = y.clamp(0.0, maxy);
-            let x0 = xc as usize;
-            let y0 = yc as usize;
-            let fx = xc - x0 as f32;
-            let fy = yc - y0 as f32;
-            let dx = if x0 + 1 < sw { 3 } else { 0 };
-            let dy = if y0 + 1 < sh { stride } else { 0 };
-            let i = y0 * stride + x0 * 3;
-            let (w00, w01, w10, w11) = (
-                (1.0 - fx) * (1.0 - fy),
-                fx * (1.0 - fy),
-                (1.0 - fx) * fy,
-                fx * fy,
-            );
-            for k in 0..3 {
-                px[k] = raw[i + k] as f32 * w00
-                    + raw[i + dx + k] as f32 * w01
-                    + raw[i + dy + k] as f32 * w10
-                    + raw[i + dy + dx + k] as f32 * w11;
-            }
-            x += a;
-            y += d;
+        let x = a * 0.5 + b * vy + c - 0.5;
+        let y = d * 0.5 + e * vy + f - 0.5;
+        // the row's samples lie on a segment: when both ends have all four neighbours inside
+        // the image, so do all samples, and the clamps and edge tests can go
+        let (xe, ye) = (x + a * (w - 1) as f32, y + d * (w - 1) as f32);
+        let inside = |p: f32, max: f32| p >= 0.0 && p < max - 1e-3;
+        if inside(x, maxx) && inside(xe, maxx) && inside(y, maxy) && inside(ye, maxy) {
+            warp_row_inside(raw, stride, row, x, y, a, d);
+        } else {
+            warp_row_clamped(raw, (sw, sh, stride), row, x, y, a, d, (maxx, maxy));
         }
     }
     out
+}
+
+/// One output row whose every sample has its four neighbours inside the source.
+#[inline]
+fn warp_row_inside(raw: &[u8], stride: usize, row: &mut [f32], x: f32, y: f32, a: f32, d: f32) {
+    // x + a * u rather than a running sum: monotonic in u, so the ends bound every sample
+    for (u, px) in row.chunks_exact_mut(3).enumerate() {
+        let (xu, yu) = (x + a * u as f32, y + d * u as f32);
+        let (x0, y0) = (xu as usize, yu as usize);
+        let (fx, fy) = (xu - x0 as f32, yu - y0 as f32);
+        let i = y0 * stride + x0 * 3;
+        let top = &raw[i..i + 6];
+        let bot = &raw[i + stride..i + stride + 6];
+        for k in 0..3 {
+            let (t0, t1) = (f32::from(top[k]), f32::from(top[k + 3]));
+            let (b0, b1) = (f32::from(bot[k]), f32::from(bot[k + 3]));
+            let t = t0 + fx * (t1 - t0);
+            let bb = b0 + fx * (b1 - b0);
+            px[k] = t + fy * (bb - t);
+        }
+    }
+}
+
+/// One output row with samples clamped to the source's edge.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn warp_row_clamped(
+    raw: &[u8],
+    (sw, sh, stride): (usize, usize, usize),
+    row: &mut [f32],
+    x: f32,
+    y: f32,
+    a: f32,
+    d: f32,
+    (maxx, maxy): (f32, f32),
+) {
+    let (mut x, mut y) = (x, y);
+    for px in row.chunks_exact_mut(3) {
+        let xc = x.clamp(0.0, maxx);
+        let yc = y.clamp(0.0, maxy);
+        let x0 = xc as usize;
+        let y0 = yc as usize;
+        let fx = xc - x0 as f32;
+        let fy = yc - y0 as f32;
+        let dx = if x0 + 1 < sw { 3 } else { 0 };
+        let dy = if y0 + 1 < sh { stride } else { 0 };
+        let i = y0 * stride + x0 * 3;
+        for k in 0..3 {
+            let (t0, t1) = (f32::from(raw[i + k]), f32::from(raw[i + dx + k]));
+            let (b0, b1) = (f32::from(raw[i + dy + k]), f32::from(raw[i + dy + dx + k]));
+            let t = t0 + fx * (t1 - t0);
+            let bb = b0 + fx * (b1 - b0);
+            px[k] = t + fy * (bb - t);
+        }
+        x += a;
+        y += d;
+    }
 }
 
 /// Bilinear sample of an RGB image at continuous pixel coordinates (pixel centres at integers),
@@ -380,12 +421,21 @@ mod tests {
         let img = RgbImage::from_fn(64, 48, |x, y| {
             image::Rgb([(x * 4) as u8, (y * 5) as u8, ((x * y) % 256) as u8])
         });
-        let map = Affine::rect(Point::new(30.0, 20.0), (50.0, 40.0), 0.3, (70, 55));
-        let out = warp_bilinear(&img, &map, 70, 55);
+        // partly outside (clamped rows), and wholly inside (rows without clamps)
+        for map in [
+            Affine::rect(Point::new(30.0, 20.0), (50.0, 40.0), 0.3, (70, 55)),
+            Affine::rect(Point::new(33.0, 25.0), (30.0, 20.0), -0.4, (70, 55)),
+        ] {
+            check_warp(&img, &map);
+        }
+    }
+
+    fn check_warp(img: &RgbImage, map: &Affine) {
+        let out = warp_bilinear(img, map, 70, 55);
         for v in 0..55 {
             for u in 0..70 {
                 let p = map.apply(Point::new(u as f32 + 0.5, v as f32 + 0.5));
-                let r = bilinear_rgb(&img, p.x - 0.5, p.y - 0.5);
+                let r = bilinear_rgb(img, p.x - 0.5, p.y - 0.5);
                 let o = ((v * 70 + u) * 3) as usize;
                 for k in 0..3 {
                     assert!(
