@@ -152,7 +152,7 @@ pub fn process(bytes: &[u8], spec: &Spec, opts: &Options) -> Result<Output> {
         } else {
             opts
         };
-        match make(&decoded.image, spec, o, r > 1) {
+        match make(&decoded.image, spec, o, r) {
             Ok(Made::Done(mut out)) => {
                 out.timings.decode_ms = decode_ms;
                 out.source_reduction = r;
@@ -476,14 +476,16 @@ pub fn find_crown(alpha: &Plane, eye_mid: Point, face_width: f32) -> Option<(f32
 
 /// Makes an ID photo from decoded pixels (sRGB, orientation already applied).
 pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Output> {
-    match make(img, spec, opts, false)? {
+    match make(img, spec, opts, 1)? {
         Made::Done(out) => Ok(*out),
         Made::NeedsScale(_) => Err(Error::Internal("upscale refused on a full decode".into())),
     }
 }
 
-/// Makes the photo; with `reduced`, returns [`Made::NeedsScale`] instead of upscaling.
-fn make(img: &RgbImage, spec: &Spec, opts: &Options, reduced: bool) -> Result<Made> {
+/// Makes the photo from `img`, decoded at 1/`reduction` of the photo's size; when reduced,
+/// returns [`Made::NeedsScale`] instead of upscaling.
+fn make(img: &RgbImage, spec: &Spec, opts: &Options, reduction: u32) -> Result<Made> {
+    let reduced = reduction > 1;
     if !(opts.max_upscale.is_finite() && opts.max_upscale >= 0.1) {
         return Err(Error::InvalidOption {
             option: "max_upscale".into(),
@@ -655,6 +657,19 @@ fn make(img: &RgbImage, spec: &Spec, opts: &Options, reduced: bool) -> Result<Ma
             format!("the face was upscaled {:.2}x (limit {:.2}x): a sharper photo gives a better result", place.scale, opts.max_upscale),
         ));
     }
+    // how far the face was enlarged from the photo's own pixels (OFIQ has no measure; the
+    // hard limit is `max_upscale`, beyond which the photo is refused)
+    let mut res = RuleResult::range(
+        "face.source_resolution",
+        place.scale / f64::from(reduction),
+        None,
+        Some(1.0),
+        "ratio",
+    );
+    if res.status == Status::Fail {
+        res.status = Status::Warn;
+    }
+    report.rules.push(res);
     report.notices.extend(notices);
     Ok(Made::Done(Box::new(Output {
         width: out_w,
@@ -959,6 +974,33 @@ mod tests {
         assert_eq!(finer_reduction(8, 20.0), 1);
         let s = scale_options(&hint, 4);
         assert_eq!(s.face.unwrap().bbox, [25.0, 25.0, 225.0, 225.0]);
+    }
+
+    #[test]
+    fn source_resolution_warns_when_the_face_was_upscaled() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/photos");
+        let full = image::open(dir.join("obama.jpg")).unwrap().to_rgb8();
+        let spec = presets::get("cn-id-card").unwrap();
+        let o = Options {
+            max_upscale: 3.0,
+            ..Options::default()
+        };
+        let rule = |img: &RgbImage| {
+            let out = process_image(img, &spec, &o).unwrap();
+            out.report.rule("face.source_resolution").unwrap().clone()
+        };
+        let r = rule(&full);
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert!(r.value.unwrap() < 1.0);
+        let small = image::imageops::resize(
+            &full,
+            full.width() * 2 / 5,
+            full.height() * 2 / 5,
+            image::imageops::FilterType::Triangle,
+        );
+        let r = rule(&small);
+        assert_eq!(r.status, Status::Warn, "{r:?}");
+        assert!(r.value.unwrap() > 1.0, "{r:?}");
     }
 
     #[test]
