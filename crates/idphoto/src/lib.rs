@@ -23,6 +23,9 @@ pub mod report;
 pub mod spec;
 pub mod validate;
 
+#[cfg(test)]
+mod test_support;
+
 pub use error::{Error, Result};
 pub use pipeline::{check, process, FaceHint, Options, Output};
 pub use report::Report;

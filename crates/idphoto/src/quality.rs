@@ -729,10 +729,9 @@ pub fn pose_rules(lm: &Landmarks, spec: &Spec) -> Vec<RuleResult> {
 }
 
 /// Background colour (CIEDE2000 to the nearest allowed colour), OFIQ background uniformity
-/// and the spread of L* across the background.
-pub fn background_rules(img: &RgbImage, y: &Plane, alpha: &Plane, spec: &Spec) -> Vec<RuleResult> {
-    let mask = background_mask(alpha);
-    let Some(bg) = background_stats(img, y, &mask) else {
+/// and the spread of L* across the background given by `mask` ([`background_mask`]).
+pub fn background_rules(img: &RgbImage, y: &Plane, mask: &[u8], spec: &Spec) -> Vec<RuleResult> {
+    let Some(bg) = background_stats(img, y, mask) else {
         return vec![unmeasured(
             "background.color",
             "无法找到背景区域",
@@ -857,7 +856,8 @@ pub fn quality_rules(
     ));
 
     // background
-    out.extend(background_rules(img, &y, alpha, spec));
+    let bg_mask = background_mask(alpha);
+    out.extend(background_rules(img, &y, &bg_mask, spec));
 
     // lighting on the skin
     let skin = skin_mask(&face, alpha, w, h);
@@ -1014,7 +1014,7 @@ pub fn quality_rules(
     // noise: the larger of the skin's noise and the background's fine structure (a noisy
     // camera or processing shows on a plain background first; strong JPEG compression turns
     // it into blotches there, which the skin estimator's median ignores)
-    let bg_noise = background_residual(&y, &background_mask(alpha)).map(|r| r * BG_NOISE_SCALE);
+    let bg_noise = background_residual(&y, &bg_mask).map(|r| r * BG_NOISE_SCALE);
     match skin_noise(&y, &skin).map(|n| bg_noise.map_or(n, |b| n.max(b))) {
         Some(n) => out.push(RuleResult::range(
             "image.noise",
@@ -1332,16 +1332,7 @@ mod tests {
 
     /// A compliant cn-id-card output of the repository's fixture photo, its landmarks and matte.
     fn clean() -> (RgbImage, Landmarks, Plane, Spec) {
-        let spec = crate::spec::presets::get("cn-id-card").unwrap();
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../fixtures/photos/obama2.jpg"
-        );
-        let bytes = std::fs::read(path).unwrap();
-        let out = crate::process(&bytes, &spec, &crate::Options::default()).unwrap();
-        let img = crate::decode::decode(&out.jpeg, &Default::default())
-            .unwrap()
-            .image;
+        let (_, img, spec) = crate::test_support::compliant_output("cn-id-card");
         let (lm, alpha) = measure(&img);
         (img, lm, alpha, spec)
     }

@@ -424,22 +424,7 @@ fn file_rules(spec: &Spec, info: &FileInfo, len: usize, rules: &mut Vec<RuleResu
 mod tests {
     use super::*;
     use crate::report::Status;
-
-    /// A compliant output of the repository's fixture photo for `spec_id`: JPEG bytes and
-    /// decoded pixels.
-    fn clean(spec_id: &str) -> (Vec<u8>, RgbImage, Spec) {
-        let spec = crate::spec::presets::get(spec_id).unwrap();
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../fixtures/photos/obama2.jpg"
-        );
-        let bytes = std::fs::read(path).unwrap();
-        let out = crate::process(&bytes, &spec, &crate::Options::default()).unwrap();
-        let img = crate::decode::decode(&out.jpeg, &Default::default())
-            .unwrap()
-            .image;
-        (out.jpeg, img, spec)
-    }
+    use crate::test_support::compliant_output as clean;
 
     /// Scales by `s` about the centre and shifts by (dx, dy) px; edges replicated.
     fn warp(img: &RgbImage, s: f32, dx: f32, dy: f32) -> RgbImage {
