@@ -86,6 +86,17 @@ impl Affine {
 /// first reduced with fast_image_resize (an averaging convolution) so that the bilinear
 /// sampling runs at about 1:1 without aliasing.
 pub fn warp_rgb_f32(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Vec<f32> {
+    warp_generic(src, map, w, h, |v| v)
+}
+
+/// The body of [`warp_rgb_f32`] and [`warp_rgb`], storing samples through `store`.
+fn warp_generic<T: Copy + Default>(
+    src: &RgbImage,
+    map: &Affine,
+    w: u32,
+    h: u32,
+    store: impl Fn(f32) -> T + Copy,
+) -> Vec<T> {
     let [a, b, _, d, e, _] = map.m;
     let scale = (a * a + d * d).sqrt().max((b * b + e * e).sqrt());
     if scale > 1.5 {
@@ -138,33 +149,39 @@ pub fn warp_rgb_f32(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Vec<f32> {
                 let m2 = Affine {
                     m: [a / kx, b / kx, (c - x0) / kx, d / ky, e / ky, (f - y0) / ky],
                 };
-                return warp_bilinear(&small, &m2, w, h);
+                return warp_bilinear_into(&small, &m2, w, h, store);
             }
         }
     }
-    warp_bilinear(src, map, w, h)
+    warp_bilinear_into(src, map, w, h, store)
 }
 
 /// [`warp_rgb_f32`] rounded to an 8-bit image.
 pub fn warp_rgb(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Result<RgbImage> {
-    let f = warp_rgb_f32(src, map, w, h);
-    RgbImage::from_raw(
-        w,
-        h,
-        f.iter()
-            .map(|v| v.round().clamp(0.0, 255.0) as u8)
-            .collect(),
-    )
-    .ok_or_else(|| Error::Internal("warp buffer".into()))
+    // samples lie in 0..=255: adding 0.5 and truncating rounds them (`as` saturates)
+    let px = warp_generic(src, map, w, h, |v| (v + 0.5) as u8);
+    RgbImage::from_raw(w, h, px).ok_or_else(|| Error::Internal("warp buffer".into()))
 }
 
+#[cfg(test)]
 fn warp_bilinear(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Vec<f32> {
+    warp_bilinear_into(src, map, w, h, |v| v)
+}
+
+/// [`warp_bilinear`] storing each sample through `store` (f32 or rounded u8).
+fn warp_bilinear_into<T: Copy + Default>(
+    src: &RgbImage,
+    map: &Affine,
+    w: u32,
+    h: u32,
+    store: impl Fn(f32) -> T + Copy,
+) -> Vec<T> {
     let [a, b, c, d, e, f] = map.m;
     let (sw, sh) = (src.width() as usize, src.height() as usize);
     let raw = src.as_raw();
     let (maxx, maxy) = ((sw - 1) as f32, (sh - 1) as f32);
     let stride = sw * 3;
-    let mut out = vec![0f32; (w * h * 3) as usize];
+    let mut out = vec![T::default(); (w * h * 3) as usize];
     for (v, row) in out.chunks_exact_mut((w * 3) as usize).enumerate() {
         let vy = v as f32 + 0.5;
         // source position of pixel (0, v), pixel centres at integers
@@ -175,47 +192,66 @@ fn warp_bilinear(src: &RgbImage, map: &Affine, w: u32, h: u32) -> Vec<f32> {
         let (xe, ye) = (x + a * (w - 1) as f32, y + d * (w - 1) as f32);
         let inside = |p: f32, max: f32| p >= 0.0 && p < max - 1e-3;
         if inside(x, maxx) && inside(xe, maxx) && inside(y, maxy) && inside(ye, maxy) {
-            warp_row_inside(raw, stride, row, x, y, a, d);
+            warp_row_inside(raw, stride, row, x, y, a, d, store);
         } else {
-            warp_row_clamped(raw, (sw, sh, stride), row, x, y, a, d, (maxx, maxy));
+            warp_row_clamped(
+                raw,
+                (sw, sh, stride),
+                row,
+                (x, y, a, d),
+                (maxx, maxy),
+                store,
+            );
         }
     }
     out
 }
 
 /// One output row whose every sample has its four neighbours inside the source.
+#[allow(clippy::too_many_arguments)]
 #[inline]
-fn warp_row_inside(raw: &[u8], stride: usize, row: &mut [f32], x: f32, y: f32, a: f32, d: f32) {
+fn warp_row_inside<T>(
+    raw: &[u8],
+    stride: usize,
+    row: &mut [T],
+    x: f32,
+    y: f32,
+    a: f32,
+    d: f32,
+    store: impl Fn(f32) -> T,
+) {
     // x + a * u rather than a running sum: monotonic in u, so the ends bound every sample
     for (u, px) in row.chunks_exact_mut(3).enumerate() {
         let (xu, yu) = (x + a * u as f32, y + d * u as f32);
-        let (x0, y0) = (xu as usize, yu as usize);
+        // non-negative: truncation is floor
+        let (x0, y0) = (xu as i32, yu as i32);
         let (fx, fy) = (xu - x0 as f32, yu - y0 as f32);
-        let i = y0 * stride + x0 * 3;
-        let top = &raw[i..i + 6];
-        let bot = &raw[i + stride..i + stride + 6];
+        let i = y0 as usize * stride + x0 as usize * 3;
+        let Some(top) = raw.get(i..i + 6) else {
+            continue;
+        };
+        let Some(bot) = raw.get(i + stride..i + stride + 6) else {
+            continue;
+        };
         for k in 0..3 {
             let (t0, t1) = (f32::from(top[k]), f32::from(top[k + 3]));
             let (b0, b1) = (f32::from(bot[k]), f32::from(bot[k + 3]));
             let t = t0 + fx * (t1 - t0);
             let bb = b0 + fx * (b1 - b0);
-            px[k] = t + fy * (bb - t);
+            px[k] = store(t + fy * (bb - t));
         }
     }
 }
 
 /// One output row with samples clamped to the source's edge.
-#[allow(clippy::too_many_arguments)]
 #[inline]
-fn warp_row_clamped(
+fn warp_row_clamped<T>(
     raw: &[u8],
     (sw, sh, stride): (usize, usize, usize),
-    row: &mut [f32],
-    x: f32,
-    y: f32,
-    a: f32,
-    d: f32,
+    row: &mut [T],
+    (x, y, a, d): (f32, f32, f32, f32),
     (maxx, maxy): (f32, f32),
+    store: impl Fn(f32) -> T,
 ) {
     let (mut x, mut y) = (x, y);
     for px in row.chunks_exact_mut(3) {
@@ -233,7 +269,7 @@ fn warp_row_clamped(
             let (b0, b1) = (f32::from(raw[i + dy + k]), f32::from(raw[i + dy + dx + k]));
             let t = t0 + fx * (t1 - t0);
             let bb = b0 + fx * (b1 - b0);
-            px[k] = t + fy * (bb - t);
+            px[k] = store(t + fy * (bb - t));
         }
         x += a;
         y += d;
