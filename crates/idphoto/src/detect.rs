@@ -62,49 +62,75 @@ impl Face {
     }
 }
 
-/// SSD anchors of BlazeFace short range: strides 8 (2 anchors per cell) and 16 (6 per cell),
-/// fixed size, centres at cell centres, normalised to 0..1.
-fn anchors() -> &'static [(f32, f32)] {
-    static A: std::sync::OnceLock<Vec<(f32, f32)>> = std::sync::OnceLock::new();
-    A.get_or_init(|| {
-        let mut v = Vec::with_capacity(896);
-        for (stride, per_cell) in [(8usize, 2usize), (16, 6)] {
-            let n = INPUT / stride;
-            for y in 0..n {
-                for x in 0..n {
-                    for _ in 0..per_cell {
-                        v.push(((x as f32 + 0.5) / n as f32, (y as f32 + 0.5) / n as f32));
-                    }
+/// Side of the detector's large input: a pyramid level that fits in it takes one run instead
+/// of four overlapping 128 px tiles (2.25 times the pixels of one tile, not 4).
+const LARGE_INPUT: usize = 192;
+
+/// SSD anchors of BlazeFace short range for a square input of `side` px: strides 8 (2 anchors
+/// per cell) and 16 (6 per cell), fixed size, centres at cell centres, in input pixels.
+fn anchor_grid(side: usize) -> Vec<(f32, f32)> {
+    let mut v = Vec::new();
+    for (stride, per_cell) in [(8usize, 2usize), (16, 6)] {
+        let n = side / stride;
+        for y in 0..n {
+            for x in 0..n {
+                for _ in 0..per_cell {
+                    let c = |i: usize| (i as f32 + 0.5) * stride as f32;
+                    v.push((c(x), c(y)));
                 }
             }
         }
-        v
-    })
+    }
+    v
+}
+
+fn anchors(side: usize) -> &'static [(f32, f32)] {
+    static SMALL: std::sync::OnceLock<Vec<(f32, f32)>> = std::sync::OnceLock::new();
+    static LARGE: std::sync::OnceLock<Vec<(f32, f32)>> = std::sync::OnceLock::new();
+    if side == LARGE_INPUT {
+        LARGE.get_or_init(|| anchor_grid(LARGE_INPUT))
+    } else {
+        SMALL.get_or_init(|| anchor_grid(INPUT))
+    }
 }
 
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x.clamp(-100.0, 100.0)).exp())
 }
 
-/// Runs the detector on one 128x128 tile given as RGB bytes; returns faces in tile pixels.
-fn detect_tile(tile: &[u8], threshold: f32) -> Result<Vec<Face>> {
+/// Runs the detector on one square tile of `side` px (128 or 192) given as RGB bytes; returns
+/// faces in tile pixels.
+fn detect_tile(tile: &[u8], side: usize, threshold: f32) -> Result<Vec<Face>> {
     let input: Vec<f32> = tile.iter().map(|&v| v as f32 / 127.5 - 1.0).collect();
-    let out = models::face_detector()?.run(input)?;
+    let model = if side == LARGE_INPUT {
+        models::face_detector_192()?
+    } else {
+        models::face_detector()?
+    };
+    let out = model.run(input)?;
     let (reg, cls) = (&out[0], &out[1]);
-    let s = INPUT as f32;
+    let anchors = anchors(side);
+    if cls.len() != anchors.len() || reg.len() != anchors.len() * 16 {
+        return Err(crate::error::Error::Internal(format!(
+            "detector output {} / {} for {} anchors",
+            cls.len(),
+            reg.len(),
+            anchors.len()
+        )));
+    }
     let mut faces = Vec::new();
-    for (i, &(ax, ay)) in anchors().iter().enumerate() {
+    for (i, &(ax, ay)) in anchors.iter().enumerate() {
         let score = sigmoid(cls[i]);
         if score < threshold {
             continue;
         }
         let r = &reg[i * 16..i * 16 + 16];
-        let cx = r[0] + ax * s;
-        let cy = r[1] + ay * s;
+        let cx = r[0] + ax;
+        let cy = r[1] + ay;
         let (w, h) = (r[2], r[3]);
         let mut keypoints = [Point::default(); 6];
         for (k, kp) in keypoints.iter_mut().enumerate() {
-            *kp = Point::new(r[4 + 2 * k] + ax * s, r[5 + 2 * k] + ay * s);
+            *kp = Point::new(r[4 + 2 * k] + ax, r[5 + 2 * k] + ay);
         }
         faces.push(Face {
             x: cx - w / 2.0,
@@ -220,21 +246,24 @@ pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>> {
             Some(b) => downscale_to(b, sw, sh)?,
             None => downscale_to(img, sw, sh)?,
         };
-        let xs = tile_starts(sw);
-        let ys = tile_starts(sh);
+        let (mut xs, mut ys) = (tile_starts(sw), tile_starts(sh));
+        let mut tile_side = INPUT;
+        if xs.len() * ys.len() > 1 && sw as usize <= LARGE_INPUT && sh as usize <= LARGE_INPUT {
+            (xs, ys, tile_side) = (vec![0], vec![0], LARGE_INPUT);
+        }
         let mut level_faces = Vec::new();
         for &ty in &ys {
             for &tx in &xs {
-                let tile = extract_tile(&small, tx, ty);
-                for f in detect_tile(&tile, opts.threshold)? {
+                let tile = extract_tile(&small, tx, ty, tile_side);
+                for f in detect_tile(&tile, tile_side, opts.threshold)? {
                     // discard boxes cut by an interior tile border: another tile sees them whole
                     let margin = 2.0;
                     let interior_cut = (tx > 0 && f.x < margin)
                         || (ty > 0 && f.y < margin)
-                        || ((tx as f32 + INPUT as f32) < sw as f32
-                            && f.x + f.w > INPUT as f32 - margin)
-                        || ((ty as f32 + INPUT as f32) < sh as f32
-                            && f.y + f.h > INPUT as f32 - margin);
+                        || ((tx as f32 + tile_side as f32) < sw as f32
+                            && f.x + f.w > tile_side as f32 - margin)
+                        || ((ty as f32 + tile_side as f32) < sh as f32
+                            && f.y + f.h > tile_side as f32 - margin);
                     if interior_cut && (xs.len() > 1 || ys.len() > 1) {
                         continue;
                     }
@@ -268,18 +297,19 @@ fn tile_starts(len: u32) -> Vec<u32> {
         .collect()
 }
 
-/// A 128x128 RGB tile at (tx, ty), centred with black padding where the image is smaller.
-fn extract_tile(img: &RgbImage, tx: u32, ty: u32) -> Vec<u8> {
-    let mut tile = vec![0u8; INPUT * INPUT * 3];
+/// A `side` x `side` RGB tile with its top-left corner at (tx, ty), black where the image
+/// ends.
+fn extract_tile(img: &RgbImage, tx: u32, ty: u32, side: usize) -> Vec<u8> {
+    let mut tile = vec![0u8; side * side * 3];
     let (w, h) = img.dimensions();
-    for y in 0..INPUT as u32 {
+    for y in 0..side as u32 {
         let sy = ty + y;
         if sy >= h {
             break;
         }
-        let row_len = (w.saturating_sub(tx)).min(INPUT as u32) as usize;
+        let row_len = (w.saturating_sub(tx)).min(side as u32) as usize;
         let src = ((sy * w + tx) * 3) as usize;
-        let dst = (y as usize) * INPUT * 3;
+        let dst = (y as usize) * side * 3;
         tile[dst..dst + row_len * 3].copy_from_slice(&img.as_raw()[src..src + row_len * 3]);
     }
     tile
@@ -308,7 +338,39 @@ mod tests {
 
     #[test]
     fn anchors_count() {
-        assert_eq!(anchors().len(), 896);
+        assert_eq!(anchors(INPUT).len(), 896);
+        assert_eq!(anchors(LARGE_INPUT).len(), 24 * 24 * 2 + 12 * 12 * 6);
+        assert_eq!(anchors(INPUT)[0], (4.0, 4.0));
+        assert_eq!(anchors(LARGE_INPUT).last(), Some(&(184.0, 184.0)));
+    }
+
+    #[test]
+    fn large_input_finds_the_same_face_as_a_tile() {
+        let Some(shared) = shared_dir() else { return };
+        let img = load(&shared.join("data/portraits/obama.jpg"));
+        let small = downscale_to(&img, 128, 128 * img.height() / img.width()).unwrap();
+        let one = |side: usize, at: (u32, u32)| {
+            let mut canvas = RgbImage::new(side as u32, side as u32);
+            image::imageops::overlay(&mut canvas, &small, at.0.into(), at.1.into());
+            let tile = extract_tile(&canvas, 0, 0, side);
+            let faces = detect_tile(&tile, side, SCORE_THRESHOLD).unwrap();
+            let best = weighted_nms(faces).into_iter().next().expect("a face");
+            (
+                best.x - at.0 as f32,
+                best.y - at.1 as f32,
+                best.w,
+                best.score,
+            )
+        };
+        let a = one(INPUT, (0, 0));
+        for at in [(0, 0), (64, 40)] {
+            let b = one(LARGE_INPUT, at);
+            assert!(
+                (a.0 - b.0).abs() < 3.0 && (a.1 - b.1).abs() < 3.0 && (a.2 - b.2).abs() < 4.0,
+                "128: {a:?}, 192 at {at:?}: {b:?}"
+            );
+            assert!(b.3 > 0.9, "{b:?}");
+        }
     }
 
     #[test]

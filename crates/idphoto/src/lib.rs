@@ -16,6 +16,7 @@ pub mod landmarks;
 pub mod matte;
 pub mod matting_metrics;
 pub mod models;
+mod nn_ops;
 pub mod pipeline;
 pub mod quality;
 pub mod raster;

@@ -26,8 +26,14 @@ pub(crate) struct Model {
 
 impl Model {
     fn load(bytes: &[u8], input_shape: [usize; 4]) -> Result<Model> {
-        let plan = tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(bytes))
+        let mut onnx = tract_onnx::onnx();
+        crate::nn_ops::register(&mut onnx);
+        let plan = onnx
+            .proto_model_for_read(&mut std::io::Cursor::new(bytes))
+            .and_then(|mut proto| {
+                free_reshape_lengths(&mut proto);
+                onnx.model_for_proto_model(&proto)
+            })
             .and_then(|m| m.with_input_fact(0, f32::fact(input_shape).into()))
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
@@ -61,6 +67,39 @@ impl Model {
     }
 }
 
+/// Lets the graph's `Reshape`s to `[1, n, k]` infer `n` (the number of anchors of a detector
+/// output) from their input, so that a fully convolutional model can run at another input
+/// size than the one it was exported for.
+fn free_reshape_lengths(proto: &mut tract_onnx::pb::ModelProto) {
+    let Some(graph) = proto.graph.as_mut() else {
+        return;
+    };
+    let shapes: Vec<String> = graph
+        .node
+        .iter()
+        .filter(|n| n.op_type == "Reshape")
+        .filter_map(|n| n.input.get(1).cloned())
+        .collect();
+    for t in graph.initializer.iter_mut() {
+        if !shapes.contains(&t.name) || t.dims != [3] {
+            continue;
+        }
+        let mut v: Vec<i64> = if t.raw_data.len() == 24 {
+            t.raw_data
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect()
+        } else {
+            t.int64_data.clone()
+        };
+        if v.len() == 3 && v[0] == 1 && v[1] > 0 && v[2] > 0 {
+            v[1] = -1;
+            t.raw_data.clear();
+            t.int64_data = v;
+        }
+    }
+}
+
 fn cached(
     cell: &'static OnceLock<std::result::Result<Model, Error>>,
     bytes: &'static [u8],
@@ -75,6 +114,13 @@ fn cached(
 pub(crate) fn face_detector() -> Result<&'static Model> {
     static CELL: OnceLock<std::result::Result<Model, Error>> = OnceLock::new();
     cached(&CELL, FACE_DETECTION_ONNX, [1, 128, 128, 3])
+}
+
+/// The face detector run on a 192x192 input (same weights; 2016 anchors instead of 896): one
+/// run covers a pyramid level of up to 192x192 px that would take four 128 px tiles.
+pub(crate) fn face_detector_192() -> Result<&'static Model> {
+    static CELL: OnceLock<std::result::Result<Model, Error>> = OnceLock::new();
+    cached(&CELL, FACE_DETECTION_ONNX, [1, 192, 192, 3])
 }
 
 /// The face landmark model (input 1x192x192x3).
@@ -92,6 +138,7 @@ pub(crate) fn segmenter() -> Result<&'static Model> {
 /// Loads and optimises all models now, so the first photo is not slower than the rest.
 pub fn warm_up() -> Result<()> {
     face_detector()?;
+    face_detector_192()?;
     face_landmarker()?;
     segmenter()?;
     Ok(())
@@ -162,6 +209,23 @@ pub(crate) mod tests {
             .unwrap();
         assert!(max_abs_diff(&out[0], &read_npy_f32(&io.join("fl_ref_landmarks.npy"))) < 1e-2);
         assert!(max_abs_diff(&out[1], &read_npy_f32(&io.join("fl_ref_score.npy"))) < 1e-3);
+    }
+
+    #[test]
+    fn models_use_the_fast_operators() {
+        let ops = |m: &Model| -> Vec<String> {
+            m.plan
+                .model()
+                .nodes()
+                .iter()
+                .map(|n| n.op().name().to_string())
+                .collect()
+        };
+        let lm = ops(face_landmarker().unwrap());
+        assert_eq!(lm.iter().filter(|o| *o == "ChannelPrelu").count(), 23);
+        let seg = ops(segmenter().unwrap());
+        assert_eq!(seg.iter().filter(|o| *o == "Upsample2x").count(), 3);
+        assert!(!seg.iter().any(|o| o.contains("Resize")), "{seg:?}");
     }
 
     #[test]
