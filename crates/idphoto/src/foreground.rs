@@ -240,13 +240,20 @@ pub fn estimate_ml(img: &RgbImage, alpha: &Plane) -> Foreground {
         let o = (y / k) * cw;
         let row = &raw[y * w * 3..(y + 1) * w * 3];
         let arow = &alpha.data[y * w..(y + 1) * w];
-        for (x, (px, &a)) in row.chunks_exact(3).zip(arow).enumerate() {
-            let j = o + x / k;
-            ci[j * 3] += lut[px[0] as usize];
-            ci[j * 3 + 1] += lut[px[1] as usize];
-            ci[j * 3 + 2] += lut[px[2] as usize];
-            ca[j] += a;
-            cnt[j] += 1.0;
+        // one cell's k pixels summed in registers, then added to the cell
+        for (cx, (px, ar)) in row.chunks(k * 3).zip(arow.chunks(k)).enumerate() {
+            let (mut r, mut g, mut b) = (0f32, 0f32, 0f32);
+            for p in px.chunks_exact(3) {
+                r += lut[p[0] as usize];
+                g += lut[p[1] as usize];
+                b += lut[p[2] as usize];
+            }
+            let j = o + cx;
+            ci[j * 3] += r;
+            ci[j * 3 + 1] += g;
+            ci[j * 3 + 2] += b;
+            ca[j] += ar.iter().sum::<f32>();
+            cnt[j] += ar.len() as f32;
         }
     }
     for j in 0..cw * ch {
