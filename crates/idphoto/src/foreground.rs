@@ -297,6 +297,8 @@ pub fn estimate_ml(img: &RgbImage, alpha: &Plane) -> Foreground {
     let person = crate::matte::push_pull(&weighted, &wt, cw, ch, 3);
     let (f0, b0) = estimate_fg_bg(&ci, &ca, &MlOptions::default());
     let inv_k = 1.0 / k as f32;
+    // zone cell of each column (an integer division per pixel would cost more than the test)
+    let zone_x: Vec<usize> = (0..w).map(|x| x / k).collect();
     for y in 0..h {
         let arow = &alpha.data[y * w..(y + 1) * w];
         let fy = ((y as f32 + 0.5) * inv_k - 0.5).clamp(0.0, (ch - 1) as f32);
@@ -306,7 +308,7 @@ pub fn estimate_ml(img: &RgbImage, alpha: &Plane) -> Foreground {
         let zrow = &zone[(y / k) * cw..(y / k + 1) * cw];
         for x in 0..w {
             let a0 = arow[x];
-            if a0 <= 0.0 || (a0 >= 1.0 && !zrow[x / k]) {
+            if a0 <= 0.0 || (a0 >= 1.0 && !zrow[zone_x[x]]) {
                 continue;
             }
             let i = y * w + x;

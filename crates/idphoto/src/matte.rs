@@ -95,24 +95,31 @@ pub fn box_mean(p: &Plane, r: usize) -> Plane {
     while y < h {
         let k = K.min(h - y);
         let mut acc = [0f32; K];
-        for (j, a) in acc.iter_mut().enumerate().take(k) {
-            *a = p.data[(y + j) * w..(y + j) * w + r.min(w - 1) + 1]
-                .iter()
-                .sum();
+        for (j, a) in acc.iter_mut().enumerate() {
+            let yy = y + j.min(k - 1);
+            *a = p.data[yy * w..yy * w + r.min(w - 1) + 1].iter().sum();
         }
         let mut cnt = r.min(w - 1) + 1;
+        // rows past the last one repeat it (computed, never stored)
+        let rows: [&[f32]; K] = std::array::from_fn(|j| {
+            let yy = y + j.min(k - 1);
+            &p.data[yy * w..(yy + 1) * w]
+        });
         for x in 0..w {
             let n = cnt as f32;
             let add = x + r + 1;
-            for j in 0..k {
-                let row = &p.data[(y + j) * w..(y + j + 1) * w];
-                tmp[(y + j) * w + x] = acc[j] / n;
+            let mut out = [0f32; K];
+            for j in 0..K {
+                out[j] = acc[j] / n;
                 if add < w {
-                    acc[j] += row[add];
+                    acc[j] += rows[j][add];
                 }
                 if x >= r {
-                    acc[j] -= row[x - r];
+                    acc[j] -= rows[j][x - r];
                 }
+            }
+            for (j, v) in out.iter().enumerate().take(k) {
+                tmp[(y + j) * w + x] = *v;
             }
             if add < w {
                 cnt += 1;
