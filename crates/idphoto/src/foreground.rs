@@ -294,7 +294,7 @@ pub fn estimate_ml(img: &RgbImage, alpha: &Plane) -> Foreground {
         .map(|j| (ca.data[j] >= 1.0 - EPS && near_zone.data[j] < 1e-6) as u8 as f32)
         .collect();
     let weighted: Vec<f32> = ci.iter().enumerate().map(|(q, &v)| v * wt[q / 3]).collect();
-    let person = crate::matte::push_pull(&weighted, &wt, cw, ch, 3);
+    let person = crate::matte::push_pull::<3>(&weighted, &wt, cw, ch);
     let (f0, b0) = estimate_fg_bg(&ci, &ca, &MlOptions::default());
     let inv_k = 1.0 / k as f32;
     // zone cell of each column (an integer division per pixel would cost more than the test)

@@ -378,20 +378,10 @@ impl MatteInfo {
     }
 }
 
-/// Pull-push fill: `data` holds `ch` weighted values per pixel (premultiplied by `wt`). Returns
+/// Pull-push fill: `data` holds `C` weighted values per pixel (premultiplied by `wt`). Returns
 /// per-pixel values where known pixels keep theirs and unknown ones take a smooth blend of the
 /// nearest known ones (coarse-to-fine).
-pub(crate) fn push_pull(data: &[f32], wt: &[f32], w: usize, h: usize, ch: usize) -> Vec<f32> {
-    match ch {
-        3 => push_pull_n::<3>(data, wt, w, h),
-        4 => push_pull_n::<4>(data, wt, w, h),
-        1 => push_pull_n::<1>(data, wt, w, h),
-        _ => push_pull_dyn(data, wt, w, h, ch),
-    }
-}
-
-/// [`push_pull`] for `C` channels known at compile time.
-fn push_pull_n<const C: usize>(data: &[f32], wt: &[f32], w: usize, h: usize) -> Vec<f32> {
+pub(crate) fn push_pull<const C: usize>(data: &[f32], wt: &[f32], w: usize, h: usize) -> Vec<f32> {
     let n = w * h;
     let mut val = vec![0f32; n * C];
     let mut a = vec![0f32; n];
@@ -423,7 +413,7 @@ fn push_pull_n<const C: usize>(data: &[f32], wt: &[f32], w: usize, h: usize) -> 
             }
         }
     }
-    let coarse = push_pull_n::<C>(&d2, &wt2, w2, h2);
+    let coarse = push_pull::<C>(&d2, &wt2, w2, h2);
     // bilinear taps of each column (non-negative after the clamp: truncation is floor)
     let cols: Vec<(usize, usize, f32)> = (0..w)
         .map(|x| {
@@ -452,65 +442,6 @@ fn push_pull_n<const C: usize>(data: &[f32], wt: &[f32], w: usize, h: usize) -> 
                 let up = (p00[c] * (1.0 - tx) + p01[c] * tx) * (1.0 - ty)
                     + (p10[c] * (1.0 - tx) + p11[c] * tx) * ty;
                 v[c] = ai * v[c] + (1.0 - ai) * up;
-            }
-        }
-    }
-    val
-}
-
-/// [`push_pull`] for any channel count (the reference the fixed-count versions follow).
-fn push_pull_dyn(data: &[f32], wt: &[f32], w: usize, h: usize, ch: usize) -> Vec<f32> {
-    let n = w * h;
-    let mut val = vec![0f32; n * ch];
-    let mut a = vec![0f32; n];
-    for i in 0..n {
-        if wt[i] > 1e-8 {
-            let inv = 1.0 / wt[i];
-            for c in 0..ch {
-                val[i * ch + c] = data[i * ch + c] * inv;
-            }
-            a[i] = wt[i].min(1.0);
-        }
-    }
-    if w <= 1 && h <= 1 {
-        return val;
-    }
-    let (w2, h2) = (w.div_ceil(2), h.div_ceil(2));
-    let mut d2 = vec![0f32; w2 * h2 * ch];
-    let mut wt2 = vec![0f32; w2 * h2];
-    for y in 0..h {
-        for x in 0..w {
-            let i = y * w + x;
-            if a[i] == 0.0 {
-                continue;
-            }
-            let j = (y / 2) * w2 + x / 2;
-            wt2[j] += a[i];
-            for c in 0..ch {
-                d2[j * ch + c] += a[i] * val[i * ch + c];
-            }
-        }
-    }
-    let coarse = push_pull_dyn(&d2, &wt2, w2, h2, ch);
-    for y in 0..h {
-        let fy = ((y as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (h2 - 1) as f32);
-        let y0 = fy.floor() as usize;
-        let y1 = (y0 + 1).min(h2 - 1);
-        let ty = fy - y0 as f32;
-        for x in 0..w {
-            let i = y * w + x;
-            if a[i] >= 1.0 {
-                continue;
-            }
-            let fx = ((x as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (w2 - 1) as f32);
-            let x0 = fx.floor() as usize;
-            let x1 = (x0 + 1).min(w2 - 1);
-            let tx = fx - x0 as f32;
-            for c in 0..ch {
-                let at = |xx: usize, yy: usize| coarse[(yy * w2 + xx) * ch + c];
-                let up = (at(x0, y0) * (1.0 - tx) + at(x1, y0) * tx) * (1.0 - ty)
-                    + (at(x0, y1) * (1.0 - tx) + at(x1, y1) * tx) * ty;
-                val[i * ch + c] = a[i] * val[i * ch + c] + (1.0 - a[i]) * up;
             }
         }
     }
@@ -815,7 +746,7 @@ pub fn refine_with_info(
                 wt[j] = 1.0;
             }
         }
-        let bg_fill = push_pull(&data, &wt, lw, lh, 3);
+        let bg_fill = push_pull::<3>(&data, &wt, lw, lh);
         let cells_data = &cells;
         let filled = keep.clone();
         // cells already counted for the current hole: marked with the hole's number
@@ -926,7 +857,7 @@ pub fn refine_with_info(
             }
             wt[j] = 1.0;
         }
-        push_pull(&data, &wt, lw, lh, 4)
+        push_pull::<4>(&data, &wt, lw, lh)
     };
     let fm = model(&sure_fg, false);
     let bm = model(&sure_bg, plain);
@@ -1212,6 +1143,66 @@ fn feather_band(alpha: &mut Plane, band_cell: &[bool], lw: usize, lh: usize, f: 
 mod tests {
     use super::*;
 
+    /// The pull-push fill as it was written before the channel count became a constant: the
+    /// reference for [`push_pull`].
+    fn push_pull_dyn(data: &[f32], wt: &[f32], w: usize, h: usize, ch: usize) -> Vec<f32> {
+        let n = w * h;
+        let mut val = vec![0f32; n * ch];
+        let mut a = vec![0f32; n];
+        for i in 0..n {
+            if wt[i] > 1e-8 {
+                let inv = 1.0 / wt[i];
+                for c in 0..ch {
+                    val[i * ch + c] = data[i * ch + c] * inv;
+                }
+                a[i] = wt[i].min(1.0);
+            }
+        }
+        if w <= 1 && h <= 1 {
+            return val;
+        }
+        let (w2, h2) = (w.div_ceil(2), h.div_ceil(2));
+        let mut d2 = vec![0f32; w2 * h2 * ch];
+        let mut wt2 = vec![0f32; w2 * h2];
+        for y in 0..h {
+            for x in 0..w {
+                let i = y * w + x;
+                if a[i] == 0.0 {
+                    continue;
+                }
+                let j = (y / 2) * w2 + x / 2;
+                wt2[j] += a[i];
+                for c in 0..ch {
+                    d2[j * ch + c] += a[i] * val[i * ch + c];
+                }
+            }
+        }
+        let coarse = push_pull_dyn(&d2, &wt2, w2, h2, ch);
+        for y in 0..h {
+            let fy = ((y as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (h2 - 1) as f32);
+            let y0 = fy.floor() as usize;
+            let y1 = (y0 + 1).min(h2 - 1);
+            let ty = fy - y0 as f32;
+            for x in 0..w {
+                let i = y * w + x;
+                if a[i] >= 1.0 {
+                    continue;
+                }
+                let fx = ((x as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (w2 - 1) as f32);
+                let x0 = fx.floor() as usize;
+                let x1 = (x0 + 1).min(w2 - 1);
+                let tx = fx - x0 as f32;
+                for c in 0..ch {
+                    let at = |xx: usize, yy: usize| coarse[(yy * w2 + xx) * ch + c];
+                    let up = (at(x0, y0) * (1.0 - tx) + at(x1, y0) * tx) * (1.0 - ty)
+                        + (at(x0, y1) * (1.0 - tx) + at(x1, y1) * tx) * ty;
+                    val[i * ch + c] = a[i] * val[i * ch + c] + (1.0 - a[i]) * up;
+                }
+            }
+        }
+        val
+    }
+
     /// The running-sum box mean of one row, as `box_mean` computed it before rows were
     /// interleaved (the reference for bit-identical results).
     fn box_mean_reference(p: &Plane, r: usize) -> Vec<f32> {
@@ -1295,11 +1286,12 @@ mod tests {
                 let data: Vec<f32> = (0..n * ch)
                     .map(|k| wt[k / ch] * ((k * 31) % 17) as f32 / 16.0)
                     .collect();
-                assert_eq!(
-                    push_pull(&data, &wt, w, h, ch),
-                    push_pull_dyn(&data, &wt, w, h, ch),
-                    "{w}x{h}x{ch}"
-                );
+                let got = match ch {
+                    1 => push_pull::<1>(&data, &wt, w, h),
+                    3 => push_pull::<3>(&data, &wt, w, h),
+                    _ => push_pull::<4>(&data, &wt, w, h),
+                };
+                assert_eq!(got, push_pull_dyn(&data, &wt, w, h, ch), "{w}x{h}x{ch}");
             }
         }
     }
