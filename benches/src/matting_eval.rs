@@ -25,6 +25,36 @@ use image::{GrayImage, RgbImage};
 
 /// Contour band half-width at the evaluation scale (long side about 1200 px).
 const BAND_RADIUS: usize = 10;
+/// The segmentation runs of "ours": the pipeline's default.
+const FIT: matte::SegmentFit = matte::SegmentFit::Ensemble;
+
+/// A portrait window (aspect 0.72, like the pipeline's working region for cn-id-card) of the
+/// full height, centred on the head: the reference alpha's centre of mass in the top quarter
+/// of the person.
+fn portrait_crop(photo: &RgbImage, gt: &Plane) -> (RgbImage, Plane) {
+    let (w, h) = (gt.width, gt.height);
+    let top = (0..h)
+        .find(|&y| (0..w).any(|x| gt.data[(y * w + x) as usize] > 0.5))
+        .unwrap_or(0);
+    let (mut sx, mut n) = (0f64, 0f64);
+    for y in top..(top + h / 4).min(h) {
+        for x in 0..w {
+            let a = gt.data[(y * w + x) as usize] as f64;
+            sx += a * x as f64;
+            n += a;
+        }
+    }
+    let cx = if n > 0.0 { sx / n } else { w as f64 / 2.0 };
+    let cw = ((h as f64 * 0.72) as u32).min(w);
+    let x0 = (cx - cw as f64 / 2.0).clamp(0.0, (w - cw) as f64) as u32;
+    let crop = image::imageops::crop_imm(photo, x0, 0, cw, h).to_image();
+    let mut g = Plane::filled(cw, h, 0.0);
+    for y in 0..h {
+        let src = (y * w + x0) as usize;
+        g.data[(y * cw) as usize..][..cw as usize].copy_from_slice(&gt.data[src..][..cw as usize]);
+    }
+    (crop, g)
+}
 /// Long side the p3m photos are brought to.
 const LONG_SIDE: u32 = 1200;
 
@@ -316,7 +346,7 @@ fn main() {
             return;
         };
         let photo = load_rgb(Path::new(src));
-        let (mask, small) = matte::segment(&photo).expect("segmentation");
+        let (mask, small) = matte::segment_with(&photo, FIT).expect("segmentation");
         let (a, info) = matte::refine_with_info(&photo, &mask, &small, &RefineOptions::default())
             .expect("refine");
         eprintln!("{info:?}");
@@ -347,7 +377,10 @@ fn main() {
 
     let mut p3m_base = Acc::default();
     let mut p3m_ours = Acc::default();
-    let mut p3m_flip = Acc::default();
+    let mut p3m_single = Acc::default();
+    let (mut crop_base, mut crop_single, mut crop_ours) =
+        (Acc::default(), Acc::default(), Acc::default());
+    let mut split = [[0f64; 2]; 3];
     let mut p3m_feather = vec![Acc::default(); feathers.len()];
     let n_bg = 5;
     let mut inv_base = vec![Acc::default(); n_bg];
@@ -369,15 +402,30 @@ fn main() {
         let band = contour_band(&gt, BAND_RADIUS);
 
         // real photos against the reference mattes
-        let (mask, small) = matte::segment(&photo).expect("segmentation");
-        let base = mask.resize(w, h).expect("resize");
+        let (mask1, small1) = matte::segment(&photo).expect("segmentation");
+        let base = mask1.resize(w, h).expect("resize");
+        let single = matte::refine(&photo, &mask1, &small1, &opts).expect("refine");
+        let (mask, small) = matte::segment_with(&photo, FIT).expect("segmentation");
         let ours = matte::refine(&photo, &mask, &small, &opts).expect("refine");
         p3m_base.add(&base, &gt, &band);
+        p3m_single.add(&single, &gt, &band);
         p3m_ours.add(&ours, &gt, &band);
-        let (mask2, small2) =
-            matte::segment_with(&photo, matte::SegmentFit::Flip).expect("segmentation");
-        let flip = matte::refine(&photo, &mask2, &small2, &opts).expect("refine");
-        p3m_flip.add(&flip, &gt, &band);
+        for (k, a) in [&base, &single, &ours].into_iter().enumerate() {
+            split[k][idx % 2] += errors_in(a, &gt, &[Some(&band)])[0].sad;
+        }
+        // a portrait crop around the person, like the pipeline's working region
+        {
+            let (photo, gt) = portrait_crop(&photo, &gt);
+            let (w, h) = photo.dimensions();
+            let band = contour_band(&gt, BAND_RADIUS);
+            let (mask1, small1) = matte::segment(&photo).expect("segmentation");
+            crop_base.add(&mask1.resize(w, h).expect("resize"), &gt, &band);
+            let single = matte::refine(&photo, &mask1, &small1, &opts).expect("refine");
+            crop_single.add(&single, &gt, &band);
+            let (mask, small) = matte::segment_with(&photo, FIT).expect("segmentation");
+            let ours = matte::refine(&photo, &mask, &small, &opts).expect("refine");
+            crop_ours.add(&ours, &gt, &band);
+        }
         for (acc, &f) in p3m_feather.iter_mut().zip(&feathers) {
             let o = RefineOptions { feather: f, ..opts };
             acc.add(
@@ -412,8 +460,9 @@ fn main() {
         let mut alphas_o = Vec::new();
         for (k, (bg_name, bg)) in bgs.iter().enumerate() {
             let comp = composite_onto(&photo, &gt, bg);
-            let (mask, small) = matte::segment(&comp).expect("segmentation");
+            let (mask, _) = matte::segment(&comp).expect("segmentation");
             let b = mask.resize(w, h).expect("resize");
+            let (mask, small) = matte::segment_with(&comp, FIT).expect("segmentation");
             let (o, info) = matte::refine_with_info(&comp, &mask, &small, &opts).expect("refine");
             if info.plain_background.is_some() {
                 plain_detected[k] += 1;
@@ -499,10 +548,25 @@ fn main() {
         "{}",
         p3m_base.row("p3m vs reference, baseline (bilinear mask)")
     );
-    println!("{}", p3m_ours.row("p3m vs reference, **ours**"));
     println!(
         "{}",
-        p3m_flip.row("p3m vs reference, ours with flip TTA (2 segmentation runs)")
+        p3m_single.row("p3m vs reference, ours with one segmentation run (`Single`)")
+    );
+    println!(
+        "{}",
+        p3m_ours.row("p3m vs reference, **ours** (`Ensemble`, the default)")
+    );
+    println!(
+        "{}",
+        crop_base.row("p3m portrait crops, baseline (bilinear mask)")
+    );
+    println!(
+        "{}",
+        crop_single.row("p3m portrait crops, ours with one run (`Single`)")
+    );
+    println!(
+        "{}",
+        crop_ours.row("p3m portrait crops, **ours** (`Ensemble`)")
     );
     for (k, name) in bg_names.iter().enumerate() {
         println!("{}", inv_base[k].row(&format!("{name}, baseline")));
@@ -514,10 +578,18 @@ fn main() {
     let bs = p3m_base.band.sad;
     let os = p3m_ours.band.sad;
     println!(
-        "\np3m contour-band SAD: ours {} against the baseline (target <= -30 %); with flip \
-         test-time augmentation (a second segmentation run, about +15 ms) {}.",
+        "\np3m contour-band SAD: **ours {}** against the baseline (target <= -30 %); with one \
+         segmentation run {}. Portrait crops (aspect 0.72, full height, centred on the head): \
+         ours {}, one run {}. Split halves (photos 1, 3, 5, 7 / 2, 4, 6, 8 sorted): ours {} / \
+         {}, one run {} / {}.",
         pct(bs, os),
-        pct(bs, p3m_flip.band.sad)
+        pct(bs, p3m_single.band.sad),
+        pct(crop_base.band.sad, crop_ours.band.sad),
+        pct(crop_base.band.sad, crop_single.band.sad),
+        pct(split[0][0], split[2][0]),
+        pct(split[0][1], split[2][1]),
+        pct(split[0][0], split[1][0]),
+        pct(split[0][1], split[1][1]),
     );
     for (k, name) in bg_names.iter().enumerate() {
         if name.contains("wall") {
@@ -612,7 +684,17 @@ fn timing(root: &Path, names: &[String], runs: usize) {
     };
     let x0 = (im.width() - 1000) / 2;
     let crop = image::imageops::crop_imm(&im, x0, 0, 1000, 1300).to_image();
-    let (mask, small) = matte::segment(&crop).expect("segmentation");
+    let mut seg_ms = Vec::new();
+    for fit in [matte::SegmentFit::Single, FIT] {
+        let mut t = Vec::new();
+        for _ in 0..runs.max(1) {
+            let t0 = Instant::now();
+            std::hint::black_box(matte::segment_with(&crop, fit).expect("segmentation"));
+            t.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+        seg_ms.push(median(t));
+    }
+    let (mask, small) = matte::segment_with(&crop, FIT).expect("segmentation");
     let (mut t_ref, mut t_fg) = (Vec::new(), Vec::new());
     let (mut c_ref, mut c_fg) = (Vec::new(), Vec::new());
     for _ in 0..runs.max(1) {
@@ -651,6 +733,10 @@ fn timing(root: &Path, names: &[String], runs: usize) {
         r + f,
         rm + fm
     );
+    println!(
+        "\nSegmentation of the same crop (median): one run {:.1} ms, `{FIT:?}` {:.1} ms.",
+        seg_ms[0], seg_ms[1]
+    );
 }
 
 /// CPU time of the calling thread in ms (`/proc/thread-self/schedstat`, Linux), NaN elsewhere.
@@ -684,7 +770,8 @@ fn sweep(root: &Path) {
     }
     let fit = match std::env::var("IDPHOTO_FIT").as_deref() {
         Ok("flip") => matte::SegmentFit::Flip,
-        _ => matte::SegmentFit::Single,
+        Ok("single") => matte::SegmentFit::Single,
+        _ => FIT,
     };
     println!("segmentation: {fit:?}; split A = photos 1, 3, 5, 7 (sorted), B = 2, 4, 6, 8\n");
     let mut accs = vec![Acc::default(); variants.len() + 1];

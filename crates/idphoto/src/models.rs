@@ -15,6 +15,9 @@ pub const FACE_DETECTION_ONNX: &[u8] = include_bytes!("../models/face_detection_
 pub const FACE_LANDMARK_ONNX: &[u8] = include_bytes!("../models/face_landmark.onnx");
 /// Selfie segmentation model (ONNX), MediaPipe, Apache-2.0.
 pub const SELFIE_SEGMENTATION_ONNX: &[u8] = include_bytes!("../models/selfie_segmentation.onnx");
+/// Selfie segmentation, landscape variant (ONNX), MediaPipe, Apache-2.0.
+pub const SELFIE_SEGMENTATION_LANDSCAPE_ONNX: &[u8] =
+    include_bytes!("../models/selfie_segmentation_landscape.onnx");
 
 type Plan = Arc<TypedRunnableModel>;
 
@@ -26,8 +29,17 @@ pub(crate) struct Model {
 
 impl Model {
     fn load(bytes: &[u8], input_shape: [usize; 4]) -> Result<Model> {
+        Model::load_with(bytes, input_shape, false)
+    }
+
+    /// `size_free`: every `Resize` taken as a 2x upsampling (see [`segmenter_at`]).
+    fn load_with(bytes: &[u8], input_shape: [usize; 4], size_free: bool) -> Result<Model> {
         let mut onnx = tract_onnx::onnx();
-        crate::nn_ops::register(&mut onnx);
+        if size_free {
+            crate::nn_ops::register_size_free(&mut onnx);
+        } else {
+            crate::nn_ops::register(&mut onnx);
+        }
         let plan = onnx
             .proto_model_for_read(&mut std::io::Cursor::new(bytes))
             .and_then(|mut proto| {
@@ -135,12 +147,69 @@ pub(crate) fn segmenter() -> Result<&'static Model> {
     cached(&CELL, SELFIE_SEGMENTATION_ONNX, [1, 256, 256, 3])
 }
 
+/// The landscape person segmentation model (input 1x144x256x3).
+pub(crate) fn segmenter_landscape() -> Result<&'static Model> {
+    static CELL: OnceLock<std::result::Result<Model, Error>> = OnceLock::new();
+    cached(&CELL, SELFIE_SEGMENTATION_LANDSCAPE_ONNX, [1, 144, 256, 3])
+}
+
+/// One of the two person segmentation networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Segmenter {
+    /// `selfie_segmentation` (exported for 256x256).
+    General,
+    /// `selfie_segmentation_landscape` (exported for 256x144).
+    Landscape,
+}
+
+/// Largest side accepted by [`segmenter_at`].
+pub(crate) const SEG_MAX_SIDE: usize = 512;
+
+/// A segmentation network planned for a `w` x `h` input (both multiples of 32, at most
+/// [`SEG_MAX_SIDE`]): the networks are fully convolutional, and a photo seen at its own
+/// aspect ratio is segmented better than one squeezed into the exported shape
+/// (`matting-eval`). Each size is planned once per process (about 60 ms) and kept.
+///
+/// The exported size is loaded first, where every `Resize` of the decoder must prove to be a
+/// 2x upsampling; the other sizes then take each `Resize` as 2x.
+pub(crate) fn segmenter_at(which: Segmenter, w: usize, h: usize) -> Result<Arc<Model>> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    type Plans = Mutex<HashMap<(Segmenter, usize, usize), Arc<Model>>>;
+    static PLANS: OnceLock<Plans> = OnceLock::new();
+    if w == 0 || h == 0 || w % 32 != 0 || h % 32 != 0 || w.max(h) > SEG_MAX_SIDE {
+        return Err(Error::Internal(format!(
+            "segmentation input {w}x{h}: sides must be multiples of 32 up to {SEG_MAX_SIDE}"
+        )));
+    }
+    let bytes = match which {
+        Segmenter::General => {
+            segmenter()?;
+            SELFIE_SEGMENTATION_ONNX
+        }
+        Segmenter::Landscape => {
+            segmenter_landscape()?;
+            SELFIE_SEGMENTATION_LANDSCAPE_ONNX
+        }
+    };
+    let plans = PLANS.get_or_init(Default::default);
+    // a poisoned lock only means another thread panicked while inserting: the map is intact
+    let lock = || plans.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = lock().get(&(which, w, h)) {
+        return Ok(m.clone());
+    }
+    // planned outside the lock (slow); a concurrent duplicate is harmless
+    let m = Arc::new(Model::load_with(bytes, [1, h, w, 3], true)?);
+    Ok(lock().entry((which, w, h)).or_insert(m).clone())
+}
+
 /// Loads and optimises all models now, so the first photo is not slower than the rest.
 pub fn warm_up() -> Result<()> {
     face_detector()?;
     face_detector_192()?;
     face_landmarker()?;
     segmenter()?;
+    segmenter_landscape()?;
     Ok(())
 }
 
@@ -223,9 +292,57 @@ pub(crate) mod tests {
         };
         let lm = ops(face_landmarker().unwrap());
         assert_eq!(lm.iter().filter(|o| *o == "ChannelPrelu").count(), 23);
-        let seg = ops(segmenter().unwrap());
-        assert_eq!(seg.iter().filter(|o| *o == "Upsample2x").count(), 3);
-        assert!(!seg.iter().any(|o| o.contains("Resize")), "{seg:?}");
+        for seg in [
+            ops(segmenter().unwrap()),
+            ops(segmenter_landscape().unwrap()),
+            ops(&segmenter_at(Segmenter::Landscape, 192, 256).unwrap()),
+        ] {
+            assert_eq!(seg.iter().filter(|o| *o == "Upsample2x").count(), 3);
+            assert!(!seg.iter().any(|o| o.contains("Resize")), "{seg:?}");
+        }
+    }
+
+    /// The landscape model against Google's TFLite runtime (LiteRT 2.3.0, XNNPACK) on a 256x144
+    /// window of the fixture photo: `fixtures/reference-io/`, made by the script in its README.
+    #[test]
+    fn landscape_segmenter_matches_reference_runtime() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/reference-io");
+        let img = image::open(dir.join("ssl_input.png")).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (256, 144));
+        let x: Vec<f32> = img.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
+        let reference = read_npy_f32(&dir.join("ssl_ref.npy"));
+        let out = segmenter_landscape().unwrap().run(x).unwrap();
+        assert!(max_abs_diff(&out[0], &reference) < 1e-3);
+        // the model sees a person there (not a blank output that would pass any tolerance)
+        let person = reference.iter().filter(|&&v| v > 0.5).count() as f32;
+        assert!(person / reference.len() as f32 > 0.3);
+    }
+
+    #[test]
+    fn segmenters_run_at_other_sizes() {
+        // at the exported size, the size-free plan computes exactly what the checked one does
+        let x: Vec<f32> = (0..256 * 256 * 3)
+            .map(|i| ((i * 7919) % 256) as f32 / 255.0)
+            .collect();
+        let fixed = segmenter().unwrap().run(x.clone()).unwrap();
+        let free = segmenter_at(Segmenter::General, 256, 256)
+            .unwrap()
+            .run(x)
+            .unwrap();
+        assert!(max_abs_diff(&fixed[0], &free[0]) < 1e-6);
+        // other sizes give an output of their own size
+        for which in [Segmenter::General, Segmenter::Landscape] {
+            let m = segmenter_at(which, 192, 256).unwrap();
+            let out = m.run(vec![0.5; 192 * 256 * 3]).unwrap();
+            assert_eq!(out[0].len(), 192 * 256);
+            assert!(out[0].iter().all(|v| (0.0..=1.0).contains(v)));
+            // planned once
+            assert!(Arc::ptr_eq(&m, &segmenter_at(which, 192, 256).unwrap()));
+        }
+        for (w, h) in [(0, 256), (200, 256), (256, 544)] {
+            let err = segmenter_at(Segmenter::General, w, h).err().unwrap();
+            assert_eq!(err.code(), "internal_error");
+        }
     }
 
     #[test]

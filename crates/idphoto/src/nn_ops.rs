@@ -166,6 +166,25 @@ impl TypedOp for ChannelPrelu {
     as_op!();
 }
 
+/// [`register`], and every `Resize` of the graph taken as a 2x upsampling whatever its
+/// `sizes` say: for running a model at another input size than it was exported for, once
+/// the native size has shown that each of its `Resize`s doubles its input.
+pub(crate) fn register_size_free(onnx: &mut tract_onnx::Onnx) {
+    onnx.op_register.insert("PRelu", prelu_builder);
+    onnx.op_register.insert("Resize", resize_builder_free);
+}
+
+fn resize_builder_free(ctx: &ParsingContext, node: &NodeProto) -> Built {
+    resize_builder(ctx, node)?;
+    Ok((
+        expand(ResizeExpansion {
+            sizes_input: 0,
+            free: true,
+        }),
+        vec![],
+    ))
+}
+
 fn resize_builder(_ctx: &ParsingContext, node: &NodeProto) -> Built {
     let mode = node.get_attr_opt::<&str>("mode")?.unwrap_or("nearest");
     let coords = node
@@ -183,7 +202,13 @@ fn resize_builder(_ctx: &ParsingContext, node: &NodeProto) -> Built {
         );
     }
     let sizes_input = if name(1).is_empty() { 1 } else { 2 };
-    Ok((expand(ResizeExpansion { sizes_input }), vec![]))
+    Ok((
+        expand(ResizeExpansion {
+            sizes_input,
+            free: false,
+        }),
+        vec![],
+    ))
 }
 
 /// ONNX `Resize` (linear, half_pixel, given `sizes`) during parsing; wired as [`Upsample2x`]
@@ -191,6 +216,8 @@ fn resize_builder(_ctx: &ParsingContext, node: &NodeProto) -> Built {
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
 struct ResizeExpansion {
     sizes_input: usize,
+    /// Doubles height and width whatever the `sizes` input says.
+    free: bool,
 }
 
 impl Expansion for ResizeExpansion {
@@ -205,6 +232,19 @@ impl Expansion for ResizeExpansion {
         outputs: &'p [TensorProxy],
     ) -> InferenceResult {
         check_output_arity(outputs, 1)?;
+        if self.free {
+            s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
+            s.equals(&inputs[0].rank, 4)?;
+            s.equals(&outputs[0].rank, 4)?;
+            s.equals(&inputs[0].shape[0], &outputs[0].shape[0])?;
+            s.equals(&inputs[0].shape[1], &outputs[0].shape[1])?;
+            for i in 2..4 {
+                s.given(&inputs[0].shape[i], move |s, d| {
+                    s.equals(&outputs[0].shape[i], d * 2)
+                })?;
+            }
+            return Ok(());
+        }
         if inputs.len() <= self.sizes_input {
             bail!("Resize: missing sizes input");
         }
@@ -232,6 +272,9 @@ impl Expansion for ResizeExpansion {
         model: &mut TypedModel,
         inputs: &[OutletId],
     ) -> TractResult<TVec<OutletId>> {
+        if self.free {
+            return model.wire_node(name, Upsample2x, &[inputs[0]]);
+        }
         let x = model.outlet_fact(inputs[0])?.clone();
         let sizes = model
             .outlet_fact(inputs[self.sizes_input])?
