@@ -322,7 +322,7 @@ pub fn estimate_ml(img: &RgbImage, alpha: &Plane) -> Foreground {
                 // opaque edge pixel: only the spill of the old background is removed
                 let bm = bilinear3(&b0, cw, fx, y0, y1, ty);
                 let pm = bilinear3(&person, cw, fx, y0, y1, ty);
-                if let Some(c) = despill(p, bm, pm) {
+                if let Some(c) = despill_capped(p, bm, pm, SPILL_OPAQUE) {
                     out.index.push(i as u32);
                     out.colour.push(c);
                 }
@@ -407,11 +407,24 @@ fn bilinear3(g: &[f32], cw: usize, fx: f32, y0: usize, y1: usize, ty: f32) -> [f
 /// its grey).
 const SPILL_MIN_CHROMA: f32 = 0.03;
 
+/// Cap of [`despill`] on an opaque pixel, as a share of the old background's chroma per unit
+/// of that chroma: light spilled onto an opaque edge grows with the background's saturation
+/// (a saturated blue screen spills, a pale tinted wall hardly), so the removal is capped at
+/// `SPILL_OPAQUE * n * n` for a background of chroma `n` (linear RGB distance from its grey).
+/// Without the cap, an opaque edge whose reference colour comes from elsewhere (a bare arm
+/// whose nearest interior is a white shirt, on a pale pink wall) lost all its own chroma.
+const SPILL_OPAQUE: f32 = 1.5;
+
 /// Spill suppression: limits the colour's chroma in the direction of the old background's
 /// chroma (`bg`) to that of the local foreground colour `fg` (never below zero), keeping the
 /// mean of the channels: skin on a beige wall keeps its warmth, hair on blue loses the blue.
 /// `None` when there is nothing to remove (neutral background, or no excess chroma).
 fn despill(c: [f32; 3], bg: [f32; 3], fg: [f32; 3]) -> Option<[f32; 3]> {
+    despill_capped(c, bg, fg, f32::INFINITY)
+}
+
+/// [`despill`] removing at most `cap * n * n` for an old background of chroma `n`.
+fn despill_capped(c: [f32; 3], bg: [f32; 3], fg: [f32; 3], cap: f32) -> Option<[f32; 3]> {
     let g = (bg[0] + bg[1] + bg[2]) / 3.0;
     let u = [bg[0] - g, bg[1] - g, bg[2] - g];
     let n = (u[0] * u[0] + u[1] * u[1] + u[2] * u[2]).sqrt();
@@ -420,7 +433,7 @@ fn despill(c: [f32; 3], bg: [f32; 3], fg: [f32; 3]) -> Option<[f32; 3]> {
     }
     let u = u.map(|v| v / n);
     let limit = (fg[0] * u[0] + fg[1] * u[1] + fg[2] * u[2]).max(0.0);
-    let s = c[0] * u[0] + c[1] * u[1] + c[2] * u[2] - limit;
+    let s = (c[0] * u[0] + c[1] * u[1] + c[2] * u[2] - limit).min(cap * n * n);
     if s <= 1e-4 {
         return None;
     }
@@ -547,5 +560,17 @@ mod tests {
         assert!(despill(skin, beige, skin).is_none());
         // a neutral wall has no spill to remove
         assert!(despill(tinted, [0.8, 0.8, 0.8], brown).is_none());
+        // capped: skin on a pale pink wall, judged against a white shirt, keeps most of its
+        // warmth (uncapped it would lose all of it)
+        let (skin, pink, shirt) = ([0.58, 0.31, 0.22], [0.91, 0.75, 0.75], [0.72, 0.75, 0.87]);
+        let full = despill(skin, pink, shirt).unwrap();
+        let capped = despill_capped(skin, pink, shirt, SPILL_OPAQUE).unwrap();
+        let chroma = |c: [f32; 3]| c[0] - (c[1] + c[2]) / 2.0;
+        assert!(chroma(full) < 0.05, "{full:?}");
+        assert!(chroma(capped) > 0.75 * chroma(skin), "{capped:?}");
+        // a saturated blue background's spill is still removed up to the cap
+        let blue = [0.02, 0.05, 0.9];
+        let d = despill_capped(tinted, blue, brown, SPILL_OPAQUE).unwrap();
+        assert!(d[2] < tinted[2]);
     }
 }
