@@ -494,6 +494,19 @@ pub(crate) fn push_pull<const C: usize>(data: &[f32], wt: &[f32], w: usize, h: u
     val
 }
 
+/// The 4-connected neighbours of pixel `i` in a `w` x `h` grid.
+fn neighbours4(i: usize, w: usize, h: usize) -> impl Iterator<Item = usize> {
+    let (x, y) = (i % w, i / w);
+    [
+        (x > 0).then(|| i - 1),
+        (x + 1 < w).then(|| i + 1),
+        (y > 0).then(|| i - w),
+        (y + 1 < h).then(|| i + w),
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// Labels of 4-connected components of `on`; returns (labels, sizes) with label 0 = off.
 fn components(on: &[bool], w: usize, h: usize) -> (Vec<u32>, Vec<usize>) {
     let mut label = vec![0u32; on.len()];
@@ -509,14 +522,7 @@ fn components(on: &[bool], w: usize, h: usize) -> (Vec<u32>, Vec<usize>) {
         stack.push(s);
         while let Some(i) = stack.pop() {
             size += 1;
-            let (x, y) = (i % w, i / w);
-            let nb = [
-                (x > 0).then(|| i - 1),
-                (x + 1 < w).then(|| i + 1),
-                (y > 0).then(|| i - w),
-                (y + 1 < h).then(|| i + w),
-            ];
-            for j in nb.into_iter().flatten() {
+            for j in neighbours4(i, w, h) {
                 if on[j] && label[j] == 0 {
                     label[j] = l;
                     stack.push(j);
@@ -583,14 +589,7 @@ pub fn keep_subject(mask: &mut Plane, seed: (f32, f32), face_width: f32) -> usiz
     let mut queue: std::collections::VecDeque<usize> =
         (0..w * h).filter(|&i| owner[i] != 0).collect();
     while let Some(i) = queue.pop_front() {
-        let (x, y) = (i % w, i / w);
-        let nb = [
-            (x > 0).then(|| i - 1),
-            (x + 1 < w).then(|| i + 1),
-            (y > 0).then(|| i - w),
-            (y + 1 < h).then(|| i + w),
-        ];
-        for j in nb.into_iter().flatten() {
+        for j in neighbours4(i, w, h) {
             if owner[j] == 0 && mask.data[j] >= 0.1 {
                 owner[j] = owner[i];
                 queue.push_back(j);
