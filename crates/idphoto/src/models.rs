@@ -6,6 +6,7 @@
 use std::sync::{Arc, OnceLock};
 
 use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::bail;
 
 use crate::error::{Error, Result};
 
@@ -24,33 +25,65 @@ type Plan = Arc<TypedRunnableModel>;
 /// One loaded model.
 pub(crate) struct Model {
     plan: Plan,
+    /// The NHWC input shape callers give.
     input_shape: [usize; 4],
+    /// The plan is of the network mirrored about the image diagonal (kernels transposed):
+    /// it takes the input with height and width swapped and gives outputs swapped too,
+    /// which [`Model::run`] undoes.
+    transposed: bool,
+}
+
+/// How [`Model::load_with`] adapts a network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    /// As exported.
+    Exported,
+    /// At another input size (see [`segmenter_at`]).
+    SizeFree,
+    /// At another input size, mirrored about the diagonal.
+    SizeFreeTransposed,
 }
 
 impl Model {
     fn load(bytes: &[u8], input_shape: [usize; 4]) -> Result<Model> {
-        Model::load_with(bytes, input_shape, false)
+        Model::load_with(bytes, input_shape, Fit::Exported)
     }
 
-    /// `size_free`: every `Resize` taken as a 2x upsampling (see [`segmenter_at`]).
-    fn load_with(bytes: &[u8], input_shape: [usize; 4], size_free: bool) -> Result<Model> {
+    fn load_with(bytes: &[u8], input_shape: [usize; 4], fit: Fit) -> Result<Model> {
         let mut onnx = tract_onnx::onnx();
-        if size_free {
-            crate::nn_ops::register_size_free(&mut onnx);
-        } else {
+        if fit == Fit::Exported {
             crate::nn_ops::register(&mut onnx);
+        } else {
+            crate::nn_ops::register_size_free(&mut onnx);
         }
+        let transposed = fit == Fit::SizeFreeTransposed;
+        let [n, h, w, c] = input_shape;
+        let plan_shape = if transposed {
+            [n, w, h, c]
+        } else {
+            input_shape
+        };
         let plan = onnx
             .proto_model_for_read(&mut std::io::Cursor::new(bytes))
             .and_then(|mut proto| {
                 free_reshape_lengths(&mut proto);
+                if fit != Fit::Exported {
+                    global_pools(&mut proto);
+                }
+                if transposed {
+                    transpose_spatial(&mut proto)?;
+                }
                 onnx.model_for_proto_model(&proto)
             })
-            .and_then(|m| m.with_input_fact(0, f32::fact(input_shape).into()))
+            .and_then(|m| m.with_input_fact(0, f32::fact(plan_shape).into()))
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(|e| Error::Model(format!("{e:#}")))?;
-        Ok(Model { plan, input_shape })
+        Ok(Model {
+            plan,
+            input_shape,
+            transposed,
+        })
     }
 
     /// Runs the model on one NHWC f32 tensor; returns every output flattened.
@@ -62,8 +95,13 @@ impl Model {
                 input.len()
             )));
         }
-        let tensor = Tensor::from_shape(&self.input_shape, &input)
-            .map_err(|e| Error::Model(format!("{e:#}")))?;
+        let [n, h, w, c] = self.input_shape;
+        let tensor = if self.transposed {
+            Tensor::from_shape(&[n, w, h, c], &swap_hw(&input, n, h, w, c))
+        } else {
+            Tensor::from_shape(&self.input_shape, &input)
+        }
+        .map_err(|e| Error::Model(format!("{e:#}")))?;
         let outputs = self
             .plan
             .run(tvec!(tensor.into_tvalue()))
@@ -71,11 +109,191 @@ impl Model {
         outputs
             .iter()
             .map(|t| {
-                t.to_plain_array_view::<f32>()
-                    .map(|a| a.iter().copied().collect())
-                    .map_err(|e| Error::Model(format!("{e:#}")))
+                let a = t
+                    .to_plain_array_view::<f32>()
+                    .map_err(|e| Error::Model(format!("{e:#}")))?;
+                let flat: Vec<f32> = a.iter().copied().collect();
+                match (self.transposed, a.shape()) {
+                    (true, &[n, h, w, c]) => Ok(swap_hw(&flat, n, h, w, c)),
+                    (true, shape) => Err(Error::Internal(format!(
+                        "transposed model: output of shape {shape:?} is not NHWC"
+                    ))),
+                    (false, _) => Ok(flat),
+                }
             })
             .collect()
+    }
+}
+
+/// An NHWC tensor `n` x `h` x `w` x `c` with height and width swapped (`n` x `w` x `h` x `c`).
+fn swap_hw(data: &[f32], n: usize, h: usize, w: usize, c: usize) -> Vec<f32> {
+    let mut out = vec![0f32; data.len()];
+    for b in 0..n {
+        let (src, dst) = (
+            &data[b * h * w * c..][..h * w * c],
+            &mut out[b * h * w * c..][..h * w * c],
+        );
+        for y in 0..h {
+            for x in 0..w {
+                let (i, o) = ((y * w + x) * c, (x * h + y) * c);
+                dst[o..o + c].copy_from_slice(&src[i..i + c]);
+            }
+        }
+    }
+    out
+}
+
+/// Operators that [`transpose_spatial`] knows to commute with swapping height and width
+/// (element-wise, channel-wise, global, or given their transposed attributes and kernels).
+const TRANSPOSABLE_OPS: [&str; 13] = [
+    "Conv",
+    "ConvTranspose",
+    "Identity",
+    "HardSwish",
+    "Relu",
+    "Sigmoid",
+    "Mul",
+    "Add",
+    "Resize",
+    "Transpose",
+    "GlobalAveragePool",
+    "Concat",
+    "PRelu",
+];
+
+/// Rewrites an NCHW-inside network as its mirror image about the diagonal: each convolution
+/// kernel transposed (`kh` <-> `kw`) and its spatial attributes swapped, so that the network
+/// run on an image with height and width swapped computes the swapped output. tract walks a
+/// depthwise convolution's rows along the longer axis of the output and only the rows along
+/// the width are vectorised: a portrait input is about twice as slow as its landscape
+/// transpose. Refuses networks with an operator it does not know to commute with the swap.
+fn transpose_spatial(proto: &mut tract_onnx::pb::ModelProto) -> TractResult<()> {
+    let Some(graph) = proto.graph.as_mut() else {
+        bail!("model without a graph");
+    };
+    let mut kernels = Vec::new();
+    let constants: std::collections::HashMap<String, Vec<i64>> = graph
+        .initializer
+        .iter()
+        .map(|t| (t.name.clone(), t.dims.clone()))
+        .collect();
+    for node in graph.node.iter_mut() {
+        let op = node.op_type.as_str();
+        if !TRANSPOSABLE_OPS.contains(&op) {
+            bail!("transpose_spatial: operator {op} not known to commute with the swap");
+        }
+        match op {
+            "Conv" | "ConvTranspose" => {
+                if let Some(k) = node.input.get(1) {
+                    kernels.push(k.clone());
+                }
+                for a in node.attribute.iter_mut() {
+                    match (a.name.as_str(), a.ints.len()) {
+                        (
+                            "kernel_shape" | "strides" | "dilations" | "output_padding"
+                            | "output_shape",
+                            2,
+                        ) => a.ints.swap(0, 1),
+                        ("pads", 4) => {
+                            a.ints.swap(0, 1);
+                            a.ints.swap(2, 3);
+                        }
+                        ("group" | "auto_pad", _) => {}
+                        (name, _) => bail!("transpose_spatial: {op} attribute {name}"),
+                    }
+                }
+            }
+            "Transpose" => {
+                let perm = node.attribute.iter().find(|a| a.name == "perm");
+                let ok = perm.is_some_and(|p| p.ints == [0, 3, 1, 2] || p.ints == [0, 2, 3, 1]);
+                if !ok {
+                    bail!("transpose_spatial: Transpose other than NHWC <-> NCHW");
+                }
+            }
+            "Concat" => {
+                let axis = node.attribute.iter().find(|a| a.name == "axis");
+                if axis.is_none_or(|a| a.i != 1) {
+                    bail!("transpose_spatial: Concat other than along channels");
+                }
+            }
+            "Mul" | "Add" | "PRelu" => {
+                // constant operands must not vary over height or width
+                for i in &node.input {
+                    if let Some(d) = constants.get(i) {
+                        if d.len() >= 2 && d[d.len() - 2..].iter().any(|&v| v != 1) {
+                            bail!("transpose_spatial: {op} with a spatial constant {d:?}");
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for t in graph
+        .initializer
+        .iter_mut()
+        .filter(|t| kernels.contains(&t.name))
+    {
+        let &[o, i, kh, kw] = t.dims.as_slice() else {
+            bail!("transpose_spatial: kernel {} of dims {:?}", t.name, t.dims);
+        };
+        let (o, i, kh, kw) = (o as usize, i as usize, kh as usize, kw as usize);
+        let values: Vec<f32> = if !t.float_data.is_empty() {
+            t.float_data.clone()
+        } else {
+            t.raw_data
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect()
+        };
+        if values.len() != o * i * kh * kw {
+            bail!(
+                "transpose_spatial: kernel {} has {} values",
+                t.name,
+                values.len()
+            );
+        }
+        let swapped = swap_hw(&values, o * i, kh, kw, 1);
+        t.dims = vec![o as i64, i as i64, kw as i64, kh as i64];
+        t.float_data.clear();
+        t.raw_data = swapped.iter().flat_map(|v| v.to_le_bytes()).collect();
+    }
+    Ok(())
+}
+
+/// Makes the graph's `AveragePool`s whose window equals their stride with no padding (a
+/// squeeze-and-excitation block's pooling of a whole feature map, written for the exported
+/// input size) `GlobalAveragePool`s, which they are at the exported size: at another input
+/// size the fixed window would no longer cover the feature map.
+fn global_pools(proto: &mut tract_onnx::pb::ModelProto) {
+    let Some(graph) = proto.graph.as_mut() else {
+        return;
+    };
+    for n in graph.node.iter_mut().filter(|n| n.op_type == "AveragePool") {
+        let ints = |name: &str| {
+            n.attribute
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| a.ints.clone())
+        };
+        let (kernel, strides, pads) = (ints("kernel_shape"), ints("strides"), ints("pads"));
+        let whole = kernel.is_some()
+            && kernel == strides
+            && pads.is_none_or(|p| p.iter().all(|&v| v == 0))
+            && n.attribute.iter().all(|a| {
+                [
+                    "kernel_shape",
+                    "strides",
+                    "pads",
+                    "auto_pad",
+                    "count_include_pad",
+                ]
+                .contains(&a.name.as_str())
+            });
+        if whole {
+            n.op_type = "GlobalAveragePool".into();
+            n.attribute.clear();
+        }
     }
 }
 
@@ -198,8 +416,14 @@ pub(crate) fn segmenter_at(which: Segmenter, w: usize, h: usize) -> Result<Arc<M
     if let Some(m) = lock().get(&(which, w, h)) {
         return Ok(m.clone());
     }
-    // planned outside the lock (slow); a concurrent duplicate is harmless
-    let m = Arc::new(Model::load_with(bytes, [1, h, w, 3], true)?);
+    // planned outside the lock (slow); a concurrent duplicate is harmless. A portrait input
+    // runs as the transposed network on the landscape transpose of the image (faster).
+    let fit = if h > w {
+        Fit::SizeFreeTransposed
+    } else {
+        Fit::SizeFree
+    };
+    let m = Arc::new(Model::load_with(bytes, [1, h, w, 3], fit)?);
     Ok(lock().entry((which, w, h)).or_insert(m).clone())
 }
 
@@ -244,7 +468,7 @@ pub(crate) mod tests {
             .collect()
     }
 
-    fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    pub(crate) fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         assert_eq!(a.len(), b.len());
         a.iter()
             .zip(b)
@@ -320,7 +544,8 @@ pub(crate) mod tests {
 
     #[test]
     fn segmenters_run_at_other_sizes() {
-        // at the exported size, the size-free plan computes exactly what the checked one does
+        // at the exported size, the size-free plan computes what the checked one does (its
+        // pools summed in another order)
         let x: Vec<f32> = (0..256 * 256 * 3)
             .map(|i| ((i * 7919) % 256) as f32 / 255.0)
             .collect();
@@ -329,7 +554,7 @@ pub(crate) mod tests {
             .unwrap()
             .run(x)
             .unwrap();
-        assert!(max_abs_diff(&fixed[0], &free[0]) < 1e-6);
+        assert!(max_abs_diff(&fixed[0], &free[0]) < 1e-4);
         // other sizes give an output of their own size
         for which in [Segmenter::General, Segmenter::Landscape] {
             let m = segmenter_at(which, 192, 256).unwrap();
@@ -343,6 +568,65 @@ pub(crate) mod tests {
             let err = segmenter_at(Segmenter::General, w, h).err().unwrap();
             assert_eq!(err.code(), "internal_error");
         }
+    }
+
+    #[test]
+    fn transposed_network_computes_the_same() {
+        // a real portrait at 192x256: the diagonal mirror of the network on the swapped image
+        // gives the same mask as the network itself
+        let img = image::open(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/photos/obama2.jpg"
+        ))
+        .unwrap()
+        .to_rgb8();
+        let small = crate::raster::downscale_to(&img, 192, 256).unwrap();
+        let x: Vec<f32> = small.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
+        for bytes in [SELFIE_SEGMENTATION_ONNX, SELFIE_SEGMENTATION_LANDSCAPE_ONNX] {
+            let plain = Model::load_with(bytes, [1, 256, 192, 3], Fit::SizeFree).unwrap();
+            let mirrored =
+                Model::load_with(bytes, [1, 256, 192, 3], Fit::SizeFreeTransposed).unwrap();
+            assert!(mirrored.transposed && !plain.transposed);
+            let (a, b) = (
+                plain.run(x.clone()).unwrap(),
+                mirrored.run(x.clone()).unwrap(),
+            );
+            assert_eq!(a[0].len(), 192 * 256);
+            assert!(
+                max_abs_diff(&a[0], &b[0]) < 1e-4,
+                "{}",
+                max_abs_diff(&a[0], &b[0])
+            );
+            let person = a[0].iter().filter(|&&v| v > 0.5).count();
+            assert!(person > 192 * 256 / 10);
+        }
+        // the portrait plans of `segmenter_at` are the transposed ones
+        assert!(
+            segmenter_at(Segmenter::General, 192, 256)
+                .unwrap()
+                .transposed
+        );
+        assert!(
+            !segmenter_at(Segmenter::General, 256, 192)
+                .unwrap()
+                .transposed
+        );
+        // a network with an operator the swap is not known to commute with is refused
+        let mut onnx = tract_onnx::onnx();
+        crate::nn_ops::register(&mut onnx);
+        let mut proto = onnx
+            .proto_model_for_read(&mut std::io::Cursor::new(FACE_DETECTION_ONNX))
+            .unwrap();
+        assert!(transpose_spatial(&mut proto).is_err());
+    }
+
+    #[test]
+    fn swap_hw_swaps_height_and_width() {
+        // 1 x 2 x 3 x 2
+        let x: Vec<f32> = (0..12).map(|v| v as f32).collect();
+        let t = swap_hw(&x, 1, 2, 3, 2);
+        assert_eq!(t, vec![0., 1., 6., 7., 2., 3., 8., 9., 4., 5., 10., 11.]);
+        assert_eq!(swap_hw(&t, 1, 3, 2, 2), x);
     }
 
     #[test]
