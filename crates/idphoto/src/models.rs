@@ -427,13 +427,18 @@ pub(crate) fn segmenter_at(which: Segmenter, w: usize, h: usize) -> Result<Arc<M
     Ok(lock().entry((which, w, h)).or_insert(m).clone())
 }
 
-/// Loads and optimises all models now, so the first photo is not slower than the rest.
+/// Loads and optimises all models now, so the first photo is not slower than the rest: the
+/// fixed-size ones, and the segmentation plans for a 192x256 input (the working region of
+/// most ID specs, cn-id-card's included). A spec of another aspect ratio plans its size on
+/// first use (about 0.1 s per network).
 pub fn warm_up() -> Result<()> {
     face_detector()?;
     face_detector_192()?;
     face_landmarker()?;
     segmenter()?;
     segmenter_landscape()?;
+    segmenter_at(Segmenter::General, 192, 256)?;
+    segmenter_at(Segmenter::Landscape, 192, 256)?;
     Ok(())
 }
 
