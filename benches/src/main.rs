@@ -58,8 +58,15 @@ fn run_one(path: &str, spec_id: &str, runs: usize, max_upscale: f64) -> i32 {
     }
     let load_ms = t.elapsed().as_secs_f64() * 1000.0;
     let rss_models = peak_rss_mb();
+    // IDPHOTO_SEGMENTATION=single|flip|ensemble (default: the library's default)
+    let segmentation = match std::env::var("IDPHOTO_SEGMENTATION").as_deref() {
+        Ok("single") => idphoto::matte::SegmentFit::Single,
+        Ok("flip") => idphoto::matte::SegmentFit::Flip,
+        _ => idphoto::matte::SegmentFit::default(),
+    };
     let opts = idphoto::Options {
         max_upscale,
+        segmentation,
         ..Default::default()
     };
     let mut stages: Vec<[f64; 8]> = Vec::new();

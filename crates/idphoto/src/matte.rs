@@ -40,7 +40,11 @@ pub enum SegmentFit {
 }
 
 fn run_segmenter(input: Vec<f32>) -> Result<Vec<f32>> {
-    run_model(models::segmenter()?, input, (SEG_SIZE * SEG_SIZE) as usize)
+    // the size-free plan of the exported size: the same mask (`models::tests`), its
+    // whole-map pools computed by the faster `ChannelMean`
+    let side = SEG_SIZE as usize;
+    let model = models::segmenter_at(models::Segmenter::General, side, side)?;
+    run_model(&model, input, side * side)
 }
 
 fn run_model(model: &models::Model, input: Vec<f32>, n: usize) -> Result<Vec<f32>> {

@@ -277,7 +277,9 @@ fn global_pools(proto: &mut tract_onnx::pb::ModelProto) {
                 .map(|a| a.ints.clone())
         };
         let (kernel, strides, pads) = (ints("kernel_shape"), ints("strides"), ints("pads"));
-        let whole = kernel.is_some()
+        // the two segmentation networks pool whole maps of 8 to 128 px this way; a
+        // downsampling pool (2x2, 3x3) is left alone
+        let whole = kernel.as_ref().is_some_and(|k| k.iter().all(|&v| v >= 8))
             && kernel == strides
             && pads.is_none_or(|p| p.iter().all(|&v| v == 0))
             && n.attribute.iter().all(|a| {
@@ -525,9 +527,19 @@ pub(crate) mod tests {
             ops(segmenter().unwrap()),
             ops(segmenter_landscape().unwrap()),
             ops(&segmenter_at(Segmenter::Landscape, 192, 256).unwrap()),
+            ops(&segmenter_at(Segmenter::General, 256, 256).unwrap()),
         ] {
             assert_eq!(seg.iter().filter(|o| *o == "Upsample2x").count(), 3);
             assert!(!seg.iter().any(|o| o.contains("Resize")), "{seg:?}");
+        }
+        // the squeeze-and-excitation pools: global in the landscape model, made global in the
+        // size-free plans of the general one
+        for seg in [
+            ops(segmenter_landscape().unwrap()),
+            ops(&segmenter_at(Segmenter::General, 256, 256).unwrap()),
+            ops(&segmenter_at(Segmenter::General, 192, 256).unwrap()),
+        ] {
+            assert_eq!(seg.iter().filter(|o| *o == "ChannelMean").count(), 10);
         }
     }
 
