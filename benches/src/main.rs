@@ -59,10 +59,15 @@ fn run_one(path: &str, spec_id: &str, runs: usize, max_upscale: f64) -> i32 {
     let load_ms = t.elapsed().as_secs_f64() * 1000.0;
     let rss_models = peak_rss_mb();
     // IDPHOTO_SEGMENTATION=single|flip|ensemble (default: the library's default)
-    let segmentation = match std::env::var("IDPHOTO_SEGMENTATION").as_deref() {
-        Ok("single") => idphoto::matte::SegmentFit::Single,
-        Ok("flip") => idphoto::matte::SegmentFit::Flip,
-        _ => idphoto::matte::SegmentFit::default(),
+    let segmentation = match std::env::var("IDPHOTO_SEGMENTATION") {
+        Ok(v) => match v.parse() {
+            Ok(fit) => fit,
+            Err(e) => {
+                eprintln!("IDPHOTO_SEGMENTATION: {e}");
+                return 2;
+            }
+        },
+        Err(_) => Default::default(),
     };
     let opts = idphoto::Options {
         max_upscale,

@@ -768,10 +768,9 @@ fn sweep(root: &Path) {
             }
         }
     }
-    let fit = match std::env::var("IDPHOTO_FIT").as_deref() {
-        Ok("flip") => matte::SegmentFit::Flip,
-        Ok("single") => matte::SegmentFit::Single,
-        _ => FIT,
+    let fit = match std::env::var("IDPHOTO_FIT") {
+        Ok(v) => v.parse().expect("IDPHOTO_FIT"),
+        Err(_) => FIT,
     };
     println!("segmentation: {fit:?}; split A = photos 1, 3, 5, 7 (sorted), B = 2, 4, 6, 8\n");
     let mut accs = vec![Acc::default(); variants.len() + 1];

@@ -204,12 +204,7 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 }
 
 fn parse_segmentation(s: &str) -> Result<SegmentFit, String> {
-    match s.trim() {
-        "ensemble" => Ok(SegmentFit::Ensemble),
-        "flip" => Ok(SegmentFit::Flip),
-        "single" => Ok(SegmentFit::Single),
-        _ => Err(format!("`{s}` is not one of ensemble, flip, single")),
-    }
+    s.parse()
 }
 
 fn parse_upscale(s: &str) -> Result<f64, String> {

@@ -39,6 +39,20 @@ pub enum SegmentFit {
     Ensemble,
 }
 
+impl std::str::FromStr for SegmentFit {
+    type Err = String;
+
+    /// `single`, `flip` or `ensemble` (the names of the JSON form).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim() {
+            "single" => Ok(SegmentFit::Single),
+            "flip" => Ok(SegmentFit::Flip),
+            "ensemble" => Ok(SegmentFit::Ensemble),
+            _ => Err(format!("`{s}` is not one of ensemble, flip, single")),
+        }
+    }
+}
+
 fn run_segmenter(input: Vec<f32>) -> Result<Vec<f32>> {
     // the size-free plan of the exported size: the same mask (`models::tests`), its
     // whole-map pools computed by the faster `ChannelMean`
@@ -1648,6 +1662,15 @@ mod tests {
         assert_eq!(keep_subject(&mut m, (5.0, 5.0), 35.0), 0);
         assert_eq!(keep_subject(&mut m, (-5.0, 500.0), 35.0), 0);
         assert_eq!(keep_subject(&mut m, (f32::NAN, 5.0), 35.0), 0);
+    }
+
+    #[test]
+    fn segment_fit_names() {
+        for fit in [SegmentFit::Single, SegmentFit::Flip, SegmentFit::Ensemble] {
+            let json = serde_json::to_string(&fit).unwrap();
+            assert_eq!(json.trim_matches('"').parse::<SegmentFit>(), Ok(fit));
+        }
+        assert!("fast".parse::<SegmentFit>().is_err());
     }
 
     #[test]
