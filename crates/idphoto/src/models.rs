@@ -42,6 +42,8 @@ enum Fit {
     SizeFree,
     /// At another input size, mirrored about the diagonal.
     SizeFreeTransposed,
+    /// As exported (any input size its operators accept), mirrored about the diagonal.
+    Transposed,
 }
 
 impl Model {
@@ -51,12 +53,12 @@ impl Model {
 
     fn load_with(bytes: &[u8], input_shape: [usize; 4], fit: Fit) -> Result<Model> {
         let mut onnx = tract_onnx::onnx();
-        if fit == Fit::Exported {
+        if matches!(fit, Fit::Exported | Fit::Transposed) {
             crate::nn_ops::register(&mut onnx);
         } else {
             crate::nn_ops::register_size_free(&mut onnx);
         }
-        let transposed = fit == Fit::SizeFreeTransposed;
+        let transposed = matches!(fit, Fit::SizeFreeTransposed | Fit::Transposed);
         let [n, h, w, c] = input_shape;
         let plan_shape = if transposed {
             [n, w, h, c]
@@ -67,7 +69,7 @@ impl Model {
             .proto_model_for_read(&mut std::io::Cursor::new(bytes))
             .and_then(|mut proto| {
                 free_reshape_lengths(&mut proto);
-                if fit != Fit::Exported {
+                if matches!(fit, Fit::SizeFree | Fit::SizeFreeTransposed) {
                     global_pools(&mut proto);
                 }
                 if transposed {
@@ -86,7 +88,14 @@ impl Model {
         })
     }
 
-    /// Runs the model on one NHWC f32 tensor; returns every output flattened.
+    /// Whether the plan is of the transposed network (see [`Model::run`]).
+    pub(crate) fn transposed(&self) -> bool {
+        self.transposed
+    }
+
+    /// Runs the model on one NHWC f32 tensor; returns every output flattened. A transposed
+    /// plan's NHWC outputs are swapped back; its other outputs (a detector's `[1, n, k]`
+    /// list of anchor positions) list the positions column by column instead of row by row.
     pub(crate) fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>> {
         let expected: usize = self.input_shape.iter().product();
         if input.len() != expected {
@@ -115,10 +124,7 @@ impl Model {
                 let flat: Vec<f32> = a.iter().copied().collect();
                 match (self.transposed, a.shape()) {
                     (true, &[n, h, w, c]) => Ok(swap_hw(&flat, n, h, w, c)),
-                    (true, shape) => Err(Error::Internal(format!(
-                        "transposed model: output of shape {shape:?} is not NHWC"
-                    ))),
-                    (false, _) => Ok(flat),
+                    _ => Ok(flat),
                 }
             })
             .collect()
@@ -145,7 +151,7 @@ fn swap_hw(data: &[f32], n: usize, h: usize, w: usize, c: usize) -> Vec<f32> {
 
 /// Operators that [`transpose_spatial`] knows to commute with swapping height and width
 /// (element-wise, channel-wise, global, or given their transposed attributes and kernels).
-const TRANSPOSABLE_OPS: [&str; 13] = [
+const TRANSPOSABLE_OPS: [&str; 16] = [
     "Conv",
     "ConvTranspose",
     "Identity",
@@ -159,6 +165,9 @@ const TRANSPOSABLE_OPS: [&str; 13] = [
     "GlobalAveragePool",
     "Concat",
     "PRelu",
+    "MaxPool",
+    "Pad",
+    "Reshape",
 ];
 
 /// Rewrites an NCHW-inside network as its mirror image about the diagonal: each convolution
@@ -167,11 +176,14 @@ const TRANSPOSABLE_OPS: [&str; 13] = [
 /// depthwise convolution's rows along the longer axis of the output and only the rows along
 /// the width are vectorised: a portrait input is about twice as slow as its landscape
 /// transpose. Refuses networks with an operator it does not know to commute with the swap.
+/// A `Reshape` to `[1, n, k]` (a detector's list of anchors, flattened from an NHWC map) is
+/// kept and lists the positions of the transposed map, column by column.
 fn transpose_spatial(proto: &mut tract_onnx::pb::ModelProto) -> TractResult<()> {
     let Some(graph) = proto.graph.as_mut() else {
         bail!("model without a graph");
     };
     let mut kernels = Vec::new();
+    let mut pads = Vec::new();
     let constants: std::collections::HashMap<String, Vec<i64>> = graph
         .initializer
         .iter()
@@ -183,9 +195,11 @@ fn transpose_spatial(proto: &mut tract_onnx::pb::ModelProto) -> TractResult<()> 
             bail!("transpose_spatial: operator {op} not known to commute with the swap");
         }
         match op {
-            "Conv" | "ConvTranspose" => {
-                if let Some(k) = node.input.get(1) {
-                    kernels.push(k.clone());
+            "Conv" | "ConvTranspose" | "MaxPool" => {
+                if op != "MaxPool" {
+                    if let Some(k) = node.input.get(1) {
+                        kernels.push(k.clone());
+                    }
                 }
                 for a in node.attribute.iter_mut() {
                     match (a.name.as_str(), a.ints.len()) {
@@ -198,7 +212,7 @@ fn transpose_spatial(proto: &mut tract_onnx::pb::ModelProto) -> TractResult<()> 
                             a.ints.swap(0, 1);
                             a.ints.swap(2, 3);
                         }
-                        ("group" | "auto_pad", _) => {}
+                        ("group" | "auto_pad" | "ceil_mode" | "storage_order", _) => {}
                         (name, _) => bail!("transpose_spatial: {op} attribute {name}"),
                     }
                 }
@@ -208,6 +222,25 @@ fn transpose_spatial(proto: &mut tract_onnx::pb::ModelProto) -> TractResult<()> 
                 let ok = perm.is_some_and(|p| p.ints == [0, 3, 1, 2] || p.ints == [0, 2, 3, 1]);
                 if !ok {
                     bail!("transpose_spatial: Transpose other than NHWC <-> NCHW");
+                }
+            }
+            "Pad" => {
+                // pads as a constant input (opset 11+): [begin n c h w, end n c h w]
+                let mode_ok = node
+                    .attribute
+                    .iter()
+                    .all(|a| a.name == "mode" && (a.s.is_empty() || a.s.as_slice() == b"constant"));
+                match node.input.get(1) {
+                    Some(p) if mode_ok && constants.get(p) == Some(&vec![8]) => {
+                        pads.push(p.clone())
+                    }
+                    _ => bail!("transpose_spatial: Pad other than constant with constant pads"),
+                }
+            }
+            "Reshape" => {
+                let shape = node.input.get(1).and_then(|s| constants.get(s));
+                if shape != Some(&vec![3]) {
+                    bail!("transpose_spatial: Reshape other than to [1, n, k]");
                 }
             }
             "Concat" => {
@@ -228,6 +261,27 @@ fn transpose_spatial(proto: &mut tract_onnx::pb::ModelProto) -> TractResult<()> 
             }
             _ => {}
         }
+    }
+    for t in graph
+        .initializer
+        .iter_mut()
+        .filter(|t| pads.contains(&t.name))
+    {
+        let mut v: Vec<i64> = if t.int64_data.is_empty() {
+            t.raw_data
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect()
+        } else {
+            t.int64_data.clone()
+        };
+        if v.len() != 8 {
+            bail!("transpose_spatial: pads {} of {} values", t.name, v.len());
+        }
+        v.swap(2, 3);
+        v.swap(6, 7);
+        t.raw_data.clear();
+        t.int64_data = v;
     }
     for t in graph
         .initializer
@@ -348,11 +402,58 @@ pub(crate) fn face_detector() -> Result<&'static Model> {
     cached(&CELL, FACE_DETECTION_ONNX, [1, 128, 128, 3])
 }
 
-/// The face detector run on a 192x192 input (same weights; 2016 anchors instead of 896): one
-/// run covers a pyramid level of up to 192x192 px that would take four 128 px tiles.
-pub(crate) fn face_detector_192() -> Result<&'static Model> {
-    static CELL: OnceLock<std::result::Result<Model, Error>> = OnceLock::new();
-    cached(&CELL, FACE_DETECTION_ONNX, [1, 192, 192, 3])
+/// Largest side accepted by [`face_detector_at`].
+pub(crate) const DETECTOR_MAX_SIDE: usize = 256;
+
+/// The face detector planned for a `w` x `h` input (both multiples of 16, at most
+/// [`DETECTOR_MAX_SIDE`]; same weights, one anchor grid cell per 8 and 16 px): one run covers
+/// a pyramid level of up to 192x192 px that would take four 128 px tiles, and a photo's own
+/// aspect ratio costs less than its square. A portrait size runs the transposed network (see
+/// [`Model::run`] for the order of its anchors). Each size is planned once per process (about
+/// 60 ms) and kept.
+pub(crate) fn face_detector_at(w: usize, h: usize) -> Result<Arc<Model>> {
+    if w == 0 || h == 0 || w % 16 != 0 || h % 16 != 0 || w.max(h) > DETECTOR_MAX_SIDE {
+        return Err(Error::Internal(format!(
+            "detector input {w}x{h}: sides must be multiples of 16 up to {DETECTOR_MAX_SIDE}"
+        )));
+    }
+    let fit = if h > w {
+        Fit::Transposed
+    } else {
+        Fit::Exported
+    };
+    plan_cached(PlanKey::Detector, w, h, || {
+        Model::load_with(FACE_DETECTION_ONNX, [1, h, w, 3], fit)
+    })
+}
+
+/// Which network a cached plan is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum PlanKey {
+    Detector,
+    Segmenter(Segmenter),
+}
+
+/// The plan of `key` for a `w` x `h` input, made by `load` on first use.
+fn plan_cached(
+    key: PlanKey,
+    w: usize,
+    h: usize,
+    load: impl FnOnce() -> Result<Model>,
+) -> Result<Arc<Model>> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    type Plans = Mutex<HashMap<(PlanKey, usize, usize), Arc<Model>>>;
+    static PLANS: OnceLock<Plans> = OnceLock::new();
+    let plans = PLANS.get_or_init(Default::default);
+    // a poisoned lock only means another thread panicked while inserting: the map is intact
+    let lock = || plans.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = lock().get(&(key, w, h)) {
+        return Ok(m.clone());
+    }
+    // planned outside the lock (slow); a concurrent duplicate is harmless
+    let m = Arc::new(load()?);
+    Ok(lock().entry((key, w, h)).or_insert(m).clone())
 }
 
 /// The face landmark model (input 1x192x192x3).
@@ -393,10 +494,6 @@ pub(crate) const SEG_MAX_SIDE: usize = 512;
 /// The exported size is loaded first, where every `Resize` of the decoder must prove to be a
 /// 2x upsampling; the other sizes then take each `Resize` as 2x.
 pub(crate) fn segmenter_at(which: Segmenter, w: usize, h: usize) -> Result<Arc<Model>> {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-    type Plans = Mutex<HashMap<(Segmenter, usize, usize), Arc<Model>>>;
-    static PLANS: OnceLock<Plans> = OnceLock::new();
     if w == 0 || h == 0 || w % 32 != 0 || h % 32 != 0 || w.max(h) > SEG_MAX_SIDE {
         return Err(Error::Internal(format!(
             "segmentation input {w}x{h}: sides must be multiples of 32 up to {SEG_MAX_SIDE}"
@@ -412,21 +509,16 @@ pub(crate) fn segmenter_at(which: Segmenter, w: usize, h: usize) -> Result<Arc<M
             SELFIE_SEGMENTATION_LANDSCAPE_ONNX
         }
     };
-    let plans = PLANS.get_or_init(Default::default);
-    // a poisoned lock only means another thread panicked while inserting: the map is intact
-    let lock = || plans.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(m) = lock().get(&(which, w, h)) {
-        return Ok(m.clone());
-    }
-    // planned outside the lock (slow); a concurrent duplicate is harmless. A portrait input
-    // runs as the transposed network on the landscape transpose of the image (faster).
+    // a portrait input runs as the transposed network on the landscape transpose of the
+    // image (faster)
     let fit = if h > w {
         Fit::SizeFreeTransposed
     } else {
         Fit::SizeFree
     };
-    let m = Arc::new(Model::load_with(bytes, [1, h, w, 3], fit)?);
-    Ok(lock().entry((which, w, h)).or_insert(m).clone())
+    plan_cached(PlanKey::Segmenter(which), w, h, || {
+        Model::load_with(bytes, [1, h, w, 3], fit)
+    })
 }
 
 /// Loads and optimises all models now, so the first photo is not slower than the rest: the
@@ -435,7 +527,10 @@ pub(crate) fn segmenter_at(which: Segmenter, w: usize, h: usize) -> Result<Arc<M
 /// first use (about 0.1 s per network).
 pub fn warm_up() -> Result<()> {
     face_detector()?;
-    face_detector_192()?;
+    // the whole-photo levels of 3:4 and 4:3 photos and the pipeline's outputs
+    for (w, h) in [(96, 128), (128, 96), (144, 192), (192, 144), (112, 128)] {
+        face_detector_at(w, h)?;
+    }
     face_landmarker()?;
     segmenter()?;
     segmenter_landscape()?;
@@ -628,13 +723,23 @@ pub(crate) mod tests {
                 .unwrap()
                 .transposed
         );
-        // a network with an operator the swap is not known to commute with is refused
+        // a network with an operator the swap is not known to commute with is refused, and
+        // so is a padding computed at run time
         let mut onnx = tract_onnx::onnx();
         crate::nn_ops::register(&mut onnx);
-        let mut proto = onnx
+        let proto = onnx
             .proto_model_for_read(&mut std::io::Cursor::new(FACE_DETECTION_ONNX))
             .unwrap();
-        assert!(transpose_spatial(&mut proto).is_err());
+        assert!(transpose_spatial(&mut proto.clone()).is_ok());
+        let with = |op: &str, edit: &dyn Fn(&mut tract_onnx::pb::NodeProto)| {
+            let mut p = proto.clone();
+            let graph = p.graph.as_mut().unwrap();
+            let node = graph.node.iter_mut().find(|n| n.op_type == op).unwrap();
+            edit(node);
+            transpose_spatial(&mut p)
+        };
+        assert!(with("Relu", &|n| n.op_type = "GridSample".into()).is_err());
+        assert!(with("Pad", &|n| n.input[1] = "t12".into()).is_err());
     }
 
     #[test]

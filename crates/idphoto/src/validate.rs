@@ -10,7 +10,7 @@ use crate::geometry::{self, Head};
 use crate::landmarks::{self, Landmarks};
 use crate::matte;
 use crate::pipeline::{
-    find_crown, waive, COMPARABLE_FACE_FRACTION, CROWN_FALLBACK_RATIO, MIN_PRESENCE,
+    find_crown, is_face, waive, COMPARABLE_FACE_FRACTION, CROWN_FALLBACK_RATIO, MIN_PRESENCE,
 };
 use crate::quality::{self, fill_polygon, FACE_OVAL};
 use crate::raster::Plane;
@@ -52,7 +52,7 @@ pub fn check_decoded(
             }
         }
         let lm = landmarks::landmarks_fast(img, &f, MIN_PRESENCE)?;
-        if lm.presence >= MIN_PRESENCE {
+        if is_face(img, &f, &lm)? {
             verified.push((f, lm));
         }
     }
