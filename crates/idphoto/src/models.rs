@@ -75,6 +75,7 @@ impl Model {
                 if transposed {
                     transpose_spatial(&mut proto)?;
                 }
+                crate::nn_pool::mark(&mut proto);
                 onnx.model_for_proto_model(&proto)
             })
             .and_then(|m| m.with_input_fact(0, f32::fact(plan_shape).into()))
