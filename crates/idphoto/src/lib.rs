@@ -17,7 +17,7 @@ pub mod matte;
 pub mod matting_metrics;
 pub mod models;
 mod nn_ops;
-mod nn_pool;
+mod nn_spatial;
 pub mod pipeline;
 pub mod quality;
 pub mod raster;

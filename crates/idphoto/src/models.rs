@@ -31,6 +31,9 @@ pub(crate) struct Model {
     /// it takes the input with height and width swapped and gives outputs swapped too,
     /// which [`Model::run`] undoes.
     transposed: bool,
+    /// The network's first operator, NHWC -> NCHW, was removed: [`Model::run`] gives the
+    /// input planar (one pass with the transposition, faster than tract's).
+    planar: bool,
 }
 
 /// How [`Model::load_with`] adapts a network.
@@ -60,14 +63,11 @@ impl Model {
         }
         let transposed = matches!(fit, Fit::SizeFreeTransposed | Fit::Transposed);
         let [n, h, w, c] = input_shape;
-        let plan_shape = if transposed {
-            [n, w, h, c]
-        } else {
-            input_shape
-        };
+        let mut planar = false;
         let plan = onnx
             .proto_model_for_read(&mut std::io::Cursor::new(bytes))
             .and_then(|mut proto| {
+                planar = planar_input(&mut proto);
                 free_reshape_lengths(&mut proto);
                 if matches!(fit, Fit::SizeFree | Fit::SizeFreeTransposed) {
                     global_pools(&mut proto);
@@ -75,10 +75,16 @@ impl Model {
                 if transposed {
                     transpose_spatial(&mut proto)?;
                 }
-                crate::nn_pool::mark(&mut proto);
+                crate::nn_spatial::mark(&mut proto);
                 onnx.model_for_proto_model(&proto)
             })
-            .and_then(|m| m.with_input_fact(0, f32::fact(plan_shape).into()))
+            .and_then(|m| {
+                // the input as the plan takes it: NCHW when its layout change was removed,
+                // height and width swapped for a transposed plan
+                let (a, b) = if transposed { (w, h) } else { (h, w) };
+                let shape = if planar { [n, c, a, b] } else { [n, a, b, c] };
+                m.with_input_fact(0, f32::fact(shape).into())
+            })
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(|e| Error::Model(format!("{e:#}")))?;
@@ -86,6 +92,7 @@ impl Model {
             plan,
             input_shape,
             transposed,
+            planar,
         })
     }
 
@@ -106,10 +113,13 @@ impl Model {
             )));
         }
         let [n, h, w, c] = self.input_shape;
-        let tensor = if self.transposed {
-            Tensor::from_shape(&[n, w, h, c], &swap_hw(&input, n, h, w, c))
-        } else {
-            Tensor::from_shape(&self.input_shape, &input)
+        let tensor = match (self.planar, self.transposed) {
+            (true, t) => {
+                let shape = if t { [n, c, w, h] } else { [n, c, h, w] };
+                Tensor::from_shape(&shape, &to_planar(&input, [n, h, w, c], t))
+            }
+            (false, true) => Tensor::from_shape(&[n, w, h, c], &swap_hw(&input, n, h, w, c)),
+            (false, false) => Tensor::from_shape(&self.input_shape, &input),
         }
         .map_err(|e| Error::Model(format!("{e:#}")))?;
         let outputs = self
@@ -130,6 +140,76 @@ impl Model {
             })
             .collect()
     }
+}
+
+/// An NHWC tensor as NCHW, or as NCWH (height and width swapped) when `swap`.
+fn to_planar(data: &[f32], [n, h, w, c]: [usize; 4], swap: bool) -> Vec<f32> {
+    let mut out = vec![0f32; data.len()];
+    let plane = h * w;
+    for b in 0..n {
+        let (src, dst) = (
+            &data[b * plane * c..][..plane * c],
+            &mut out[b * plane * c..],
+        );
+        for (i, px) in src.chunks_exact(c).enumerate() {
+            let (y, x) = (i / w, i % w);
+            let at = if swap { x * h + y } else { i };
+            for (k, &v) in px.iter().enumerate() {
+                dst[k * plane + at] = v;
+            }
+        }
+    }
+    out
+}
+
+/// Removes the network's first operator when it only turns the NHWC input into NCHW (the
+/// MediaPipe conversions all start so), so that the input is given planar. Returns whether
+/// it did.
+fn planar_input(proto: &mut tract_onnx::pb::ModelProto) -> bool {
+    let Some(graph) = proto.graph.as_mut() else {
+        return false;
+    };
+    let Some(input) = graph.input.first().map(|i| i.name.clone()) else {
+        return false;
+    };
+    let users: Vec<usize> = (0..graph.node.len())
+        .filter(|&i| graph.node[i].input.contains(&input))
+        .collect();
+    let &[i] = users.as_slice() else {
+        return false;
+    };
+    let node = &graph.node[i];
+    let to_nchw = node.op_type == "Transpose"
+        && node.input.len() == 1
+        && node.output.len() == 1
+        && node.attribute.len() == 1
+        && node.attribute[0].name == "perm"
+        && node.attribute[0].ints == [0, 3, 1, 2];
+    if !to_nchw || graph.output.iter().any(|o| o.name == node.output[0]) {
+        return false;
+    }
+    let out = node.output[0].clone();
+    graph.node.remove(i);
+    for n in graph.node.iter_mut() {
+        for v in n.input.iter_mut().filter(|v| **v == out) {
+            v.clone_from(&input);
+        }
+    }
+    // the declared shape becomes NCHW
+    use tract_onnx::pb::type_proto::Value;
+    if let Some(Value::TensorType(t)) = graph.input[0]
+        .r#type
+        .as_mut()
+        .and_then(|t| t.value.as_mut())
+    {
+        if let Some(shape) = t.shape.as_mut() {
+            if shape.dim.len() == 4 {
+                let d = std::mem::take(&mut shape.dim);
+                shape.dim = [0, 3, 1, 2].iter().map(|&i| d[i].clone()).collect();
+            }
+        }
+    }
+    true
 }
 
 /// An NHWC tensor `n` x `h` x `w` x `c` with height and width swapped (`n` x `w` x `h` x `c`).
@@ -741,6 +821,34 @@ pub(crate) mod tests {
         };
         assert!(with("Relu", &|n| n.op_type = "GridSample".into()).is_err());
         assert!(with("Pad", &|n| n.input[1] = "t12".into()).is_err());
+    }
+
+    #[test]
+    fn to_planar_makes_nchw_and_ncwh() {
+        // 1 x 2 x 3 x 2 (h 2, w 3, c 2): value = 10 y + x, channel 1 negated
+        let x: Vec<f32> = (0..6)
+            .flat_map(|i| {
+                let v = (10 * (i / 3) + i % 3) as f32;
+                [v, -v]
+            })
+            .collect();
+        let nchw = to_planar(&x, [1, 2, 3, 2], false);
+        assert_eq!(&nchw[..6], &[0., 1., 2., 10., 11., 12.]);
+        assert_eq!(&nchw[6..], &[-0., -1., -2., -10., -11., -12.]);
+        let ncwh = to_planar(&x, [1, 2, 3, 2], true);
+        assert_eq!(&ncwh[..6], &[0., 10., 1., 11., 2., 12.]);
+        // every network starts with the NHWC -> NCHW transpose, which is removed
+        for bytes in [
+            FACE_DETECTION_ONNX,
+            FACE_LANDMARK_ONNX,
+            SELFIE_SEGMENTATION_ONNX,
+        ] {
+            let mut proto = tract_onnx::onnx()
+                .proto_model_for_read(&mut std::io::Cursor::new(bytes))
+                .unwrap();
+            assert!(planar_input(&mut proto));
+            assert!(!planar_input(&mut proto), "removed once only");
+        }
     }
 
     #[test]

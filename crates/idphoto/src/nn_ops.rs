@@ -25,7 +25,7 @@ pub(crate) fn register(onnx: &mut tract_onnx::Onnx) {
     onnx.op_register.insert("Resize", resize_builder);
     onnx.op_register
         .insert("GlobalAveragePool", global_pool_builder);
-    crate::nn_pool::register(onnx);
+    crate::nn_spatial::register(onnx);
 }
 
 type Built = TractResult<(Box<dyn InferenceOp>, Vec<String>)>;
@@ -177,7 +177,7 @@ pub(crate) fn register_size_free(onnx: &mut tract_onnx::Onnx) {
     onnx.op_register.insert("Resize", resize_builder_free);
     onnx.op_register
         .insert("GlobalAveragePool", global_pool_builder);
-    crate::nn_pool::register(onnx);
+    crate::nn_spatial::register(onnx);
 }
 
 fn resize_builder_free(ctx: &ParsingContext, node: &NodeProto) -> Built {
