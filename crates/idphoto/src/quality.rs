@@ -602,14 +602,17 @@ pub fn background_stats(img: &RgbImage, y: &Plane, mask: &[u8]) -> Option<Backgr
     let mut cell_n = vec![0usize; cells * cells];
     let d = &y.data;
     let raw = img.as_raw();
+    // the cell column of each x (no division per pixel)
+    let col_cell: Vec<usize> = (0..w).map(|x| x / cw).collect();
     for r in 0..h {
+        let row_cell = (r / ch) * cells;
         for x in 0..w {
             let i = r * w + x;
             if mask[i] == 0 {
                 continue;
             }
             let p = &raw[3 * i..3 * i + 3];
-            let c = (r / ch) * cells + x / cw;
+            let c = row_cell + col_cell[x];
             for k in 0..3 {
                 sum[k] += p[k] as f64;
                 cell_sum[c][k] += lut[p[k] as usize] as f64;

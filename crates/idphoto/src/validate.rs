@@ -247,7 +247,10 @@ pub fn border_matte(img: &RgbImage, lm: &Landmarks) -> Option<Plane> {
             .max()
             .unwrap_or(0)
     };
-    let mut bgm = vec![0u8; wu * hu];
+    // 0: may be background, 2: too far from its colour to be (1 once reached by the fill)
+    let mut bgm: Vec<u8> = (0..wu * hu)
+        .map(|i| if dist(i) <= BORDER_MAX_DIST { 0 } else { 2 })
+        .collect();
     let mut stack: Vec<usize> = Vec::new();
     let seed = |i: usize, bgm: &mut Vec<u8>, stack: &mut Vec<usize>| {
         if bgm[i] == 0 && dist(i) <= BORDER_MAX_DIST / 2 {
@@ -266,7 +269,7 @@ pub fn border_matte(img: &RgbImage, lm: &Landmarks) -> Option<Plane> {
     while let Some(i) = stack.pop() {
         let (x, y) = (i % wu, i / wu);
         let mut visit = |j: usize| {
-            if bgm[j] == 0 && dist(j) <= BORDER_MAX_DIST && step(i, j) <= BORDER_MAX_STEP {
+            if bgm[j] == 0 && step(i, j) <= BORDER_MAX_STEP {
                 bgm[j] = 1;
                 stack.push(j);
             }
