@@ -348,14 +348,7 @@ fn transpose_spatial(proto: &mut tract_onnx::pb::ModelProto) -> TractResult<()> 
         .iter_mut()
         .filter(|t| pads.contains(&t.name))
     {
-        let mut v: Vec<i64> = if t.int64_data.is_empty() {
-            t.raw_data
-                .chunks_exact(8)
-                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-                .collect()
-        } else {
-            t.int64_data.clone()
-        };
+        let mut v = int64_values(t);
         if v.len() != 8 {
             bail!("transpose_spatial: pads {} of {} values", t.name, v.len());
         }
@@ -451,19 +444,27 @@ fn free_reshape_lengths(proto: &mut tract_onnx::pb::ModelProto) {
         if !shapes.contains(&t.name) || t.dims != [3] {
             continue;
         }
-        let mut v: Vec<i64> = if t.raw_data.len() == 24 {
-            t.raw_data
-                .chunks_exact(8)
-                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-                .collect()
-        } else {
-            t.int64_data.clone()
-        };
+        let mut v = int64_values(t);
         if v.len() == 3 && v[0] == 1 && v[1] > 0 && v[2] > 0 {
             v[1] = -1;
             t.raw_data.clear();
             t.int64_data = v;
         }
+    }
+}
+
+/// The values of an INT64 constant of the graph (empty for another type).
+pub(crate) fn int64_values(t: &tract_onnx::pb::TensorProto) -> Vec<i64> {
+    if t.data_type != 7 {
+        return Vec::new();
+    }
+    if t.int64_data.is_empty() {
+        t.raw_data
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect()
+    } else {
+        t.int64_data.clone()
     }
 }
 

@@ -115,7 +115,9 @@ fn channel_pads(
         .attribute
         .iter()
         .all(|a| a.name == "mode" && (a.s.is_empty() || a.s.as_slice() == b"constant"));
-    let pads = tensors.get(node.input[1].as_str()).map(|t| int64s(t))?;
+    let pads = tensors
+        .get(node.input[1].as_str())
+        .map(|t| crate::models::int64_values(t))?;
     let zero_value = match node.input.get(2).filter(|v| !v.is_empty()) {
         None => true,
         Some(v) => tensors.get(v.as_str()).is_some_and(|t| {
@@ -137,21 +139,6 @@ fn channel_pads(
             Some([before, after])
         }
         _ => None,
-    }
-}
-
-/// The values of an INT64 constant.
-fn int64s(t: &TensorProto) -> Vec<i64> {
-    if t.data_type != 7 {
-        return Vec::new();
-    }
-    if t.int64_data.is_empty() {
-        t.raw_data
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-            .collect()
-    } else {
-        t.int64_data.clone()
     }
 }
 
