@@ -151,11 +151,12 @@ fn to_planar(data: &[f32], [n, h, w, c]: [usize; 4], swap: bool) -> Vec<f32> {
             &data[b * plane * c..][..plane * c],
             &mut out[b * plane * c..],
         );
-        for (i, px) in src.chunks_exact(c).enumerate() {
-            let (y, x) = (i / w, i % w);
-            let at = if swap { x * h + y } else { i };
-            for (k, &v) in px.iter().enumerate() {
-                dst[k * plane + at] = v;
+        for (y, row) in src.chunks_exact(w * c).enumerate() {
+            for (x, px) in row.chunks_exact(c).enumerate() {
+                let at = if swap { x * h + y } else { y * w + x };
+                for (k, &v) in px.iter().enumerate() {
+                    dst[k * plane + at] = v;
+                }
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Two spatial operators of NCHW f32 tensors for the built-in networks, where tract's generic
+//! Spatial operators of NCHW f32 tensors for the built-in networks, where tract's generic
 //! paths are slow at the networks' sizes (one core):
 //!
 //! - [`MaxPool2x2`]: tract pools through a generic window scanner; a 2x2 max pool over 28
@@ -8,7 +8,9 @@
 //!   tract runs a depthwise convolution's border zones (where the window overlaps the
 //!   padding) through a scalar loop, which on the small maps of the networks' deep layers
 //!   (12x16 with a 5x5 window: half the pixels) cost more than copying the map into a padded
-//!   one; without padding every pixel takes the vectorised path.
+//!   one; without padding every pixel takes the vectorised path. The same operator adds the
+//!   zero channels of BlazeFace's and FaceMesh's residual connections (tract's generic `Pad`
+//!   was about a tenth of a detector run).
 //!
 //! [`mark`] rewrites the ONNX graph (renames the `MaxPool` nodes computed exactly as ONNX
 //! defines them: 2x2 windows, stride 2, no padding, floor mode; inserts the paddings) and
@@ -26,7 +28,8 @@ use tract_onnx::tract_hir::internal::*;
 /// Operator name [`mark`] gives the 2x2 max pools.
 const MAX_POOL: &str = "IdphotoMaxPool2x2";
 
-/// Operator name of the paddings [`mark`] inserts.
+/// Operator name of the zero paddings [`mark`] makes (channel paddings renamed, depthwise
+/// convolutions' paddings moved out).
 const ZERO_PAD: &str = "IdphotoZeroPad";
 
 /// A padding becomes a [`ZeroPad`] when at least this share of the convolution's outputs lie
@@ -34,15 +37,10 @@ const ZERO_PAD: &str = "IdphotoZeroPad";
 /// the padding is given back to the convolution.
 const MIN_BORDER_SHARE: f64 = 0.2;
 
-/// Operator name [`mark`] gives the `Pad`s that only add zero channels.
-const CHANNEL_PAD: &str = "IdphotoChannelPad";
-
-/// Makes the parser build [`MaxPool2x2`], [`ZeroPad`] and [`ChannelPad`] for the nodes
-/// [`mark`] made.
+/// Makes the parser build [`MaxPool2x2`] and [`ZeroPad`] for the nodes [`mark`] made.
 pub(crate) fn register(onnx: &mut tract_onnx::Onnx) {
     onnx.op_register.insert(MAX_POOL, max_pool_builder);
     onnx.op_register.insert(ZERO_PAD, zero_pad_builder);
-    onnx.op_register.insert(CHANNEL_PAD, channel_pad_builder);
 }
 
 /// Renames the graph's `MaxPool`s that [`MaxPool2x2`] computes exactly as ONNX defines them,
@@ -67,29 +65,25 @@ pub(crate) fn mark(proto: &mut ModelProto) {
         if node.op_type == "MaxPool" && is_max_pool_2x2(&node) {
             node.op_type = MAX_POOL.into();
         }
+        let pads_attribute = |ints: Vec<i64>| AttributeProto {
+            name: "pads".into(),
+            r#type: AttributeType::Ints as i32,
+            ints,
+            ..Default::default()
+        };
         if let Some([before, after]) = channel_pads(&node, &tensors) {
-            node.op_type = CHANNEL_PAD.into();
+            node.op_type = ZERO_PAD.into();
             node.input.truncate(1);
-            node.attribute = vec![AttributeProto {
-                name: "pads".into(),
-                r#type: AttributeType::Ints as i32,
-                ints: vec![before, after],
-                ..Default::default()
-            }];
+            node.attribute = vec![pads_attribute(vec![before, 0, 0, after, 0, 0])];
         }
-        if let Some(pads) = depthwise_pads(&node, &dims) {
+        if let Some(p) = depthwise_pads(&node, &dims) {
             let padded = format!("{}.zero_padded", node.output[0]);
             nodes.push(NodeProto {
                 name: padded.clone(),
                 op_type: ZERO_PAD.into(),
                 input: vec![node.input[0].clone()],
                 output: vec![padded.clone()],
-                attribute: vec![AttributeProto {
-                    name: "pads".into(),
-                    r#type: AttributeType::Ints as i32,
-                    ints: pads,
-                    ..Default::default()
-                }],
+                attribute: vec![pads_attribute(vec![0, p[0], p[1], 0, p[2], p[3]])],
                 ..Default::default()
             });
             node.input[0] = padded;
@@ -198,18 +192,13 @@ type Built = TractResult<(Box<dyn InferenceOp>, Vec<String>)>;
 
 fn zero_pad_builder(_ctx: &ParsingContext, node: &NodeProto) -> Built {
     let pads: Vec<usize> = node.get_attr_vec("pads")?;
-    let &[top, left, bottom, right] = pads.as_slice() else {
+    let Ok(pads) = <[usize; 6]>::try_from(pads.as_slice()) else {
         bail!("{ZERO_PAD}: pads {pads:?}");
     };
-    Ok((
-        expand(ZeroPadExpansion(ZeroPad {
-            pads: [top, left, bottom, right],
-        })),
-        vec![],
-    ))
+    Ok((expand(ZeroPadExpansion(ZeroPad { pads })), vec![]))
 }
 
-/// A [`ZeroPad`] node [`mark`] inserted, during parsing.
+/// A [`ZeroPad`] node [`mark`] made, during parsing.
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
 struct ZeroPadExpansion(ZeroPad);
 
@@ -230,11 +219,11 @@ impl Expansion for ZeroPadExpansion {
         s.equals(&inputs[0].rank, 4)?;
         s.equals(&outputs[0].rank, 4)?;
         s.equals(&inputs[0].shape[0], &outputs[0].shape[0])?;
-        s.equals(&inputs[0].shape[1], &outputs[0].shape[1])?;
-        let [t, l, b, r] = self.0.pads;
-        for (axis, add) in [(2, t + b), (3, l + r)] {
+        let p = self.0.pads;
+        for axis in 1..4 {
+            let add = (p[axis - 1] + p[axis + 2]) as i64;
             s.given(&inputs[0].shape[axis], move |s, d| {
-                s.equals(&outputs[0].shape[axis], d + add as i64)
+                s.equals(&outputs[0].shape[axis], d + add)
             })?;
         }
         Ok(())
@@ -251,10 +240,10 @@ impl Expansion for ZeroPadExpansion {
         if x.datum_type != f32::datum_type() || x.rank() != 4 {
             bail!("zero padding of {x:?}: only NCHW f32 is supported");
         }
-        let [t, l, b, r] = self.0.pads;
-        // the share of the convolution's outputs whose window overlaps the padding
+        let [c0, t, l, c1, b, r] = self.0.pads;
+        // a depthwise convolution's padding: the share of its outputs whose window overlaps it
         let border = match shape.as_deref() {
-            Some(&[_, _, h, w]) if h * w > 0 => {
+            Some(&[_, _, h, w]) if h * w > 0 && c0 + c1 == 0 => {
                 let inner = h.saturating_sub(t + b) * w.saturating_sub(l + r);
                 1.0 - inner as f64 / (h * w) as f64
             }
@@ -272,21 +261,30 @@ impl Expansion for ZeroPadExpansion {
     }
 }
 
-/// Zero padding of the two last axes of an NCHW f32 tensor (top, left, bottom, right).
+/// Zero padding of the channel, row and column axes of an NCHW f32 tensor: `pads` are the
+/// channels, rows and columns added before, then after (ONNX's order).
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
 pub(crate) struct ZeroPad {
-    pads: [usize; 4],
+    pads: [usize; 6],
 }
 
 impl ZeroPad {
-    /// Pads each `h` x `w` plane of `src` into `dst`.
-    fn pad_planes(&self, src: &[f32], h: usize, w: usize, dst: &mut [f32]) {
-        let [t, l, b, r] = self.pads;
-        let (hp, wp) = (h + t + b, w + l + r);
+    /// Output shape for an `n` x `c` x `h` x `w` input.
+    fn output_shape(&self, [n, c, h, w]: [usize; 4]) -> [usize; 4] {
+        let [c0, t, l, c1, b, r] = self.pads;
+        [n, c + c0 + c1, h + t + b, w + l + r]
+    }
+
+    /// Pads `src` (`n` x `c` x `h` x `w`) into `dst` (zeroed, of the output shape).
+    fn pad(&self, src: &[f32], [n, c, h, w]: [usize; 4], dst: &mut [f32]) {
+        let [c0, t, l, ..] = self.pads;
+        let [_, co, hp, wp] = self.output_shape([n, c, h, w]);
         if h * w == 0 {
             return;
         }
-        for (plane, out) in src.chunks_exact(h * w).zip(dst.chunks_exact_mut(hp * wp)) {
+        for (k, plane) in src.chunks_exact(h * w).enumerate() {
+            let (b, ch) = (k / c, k % c);
+            let out = &mut dst[(b * co + c0 + ch) * hp * wp..][..hp * wp];
             for (y, row) in plane.chunks_exact(w).enumerate() {
                 out[(y + t) * wp + l..][..w].copy_from_slice(row);
             }
@@ -310,14 +308,11 @@ impl EvalOp for ZeroPad {
         let &[n, c, h, w] = input.shape() else {
             bail!("ZeroPad: input of shape {:?}", input.shape());
         };
-        let [t, l, b, r] = self.pads;
-        let (hp, wp) = (h + t + b, w + l + r);
+        let out = self.output_shape([n, c, h, w]);
         let view = input.try_as_plain_ram()?;
-        let mut dst = vec![0f32; n * c * hp * wp];
-        self.pad_planes(view.as_slice::<f32>()?, h, w, &mut dst);
-        Ok(tvec!(
-            Tensor::from_shape(&[n, c, hp, wp], &dst)?.into_tvalue()
-        ))
+        let mut dst = vec![0f32; out.iter().product()];
+        self.pad(view.as_slice::<f32>()?, [n, c, h, w], &mut dst);
+        Ok(tvec!(Tensor::from_shape(&out, &dst)?.into_tvalue()))
     }
 }
 
@@ -327,122 +322,12 @@ impl TypedOp for ZeroPad {
         if s.rank() != 4 {
             bail!("ZeroPad: rank {} input", s.rank());
         }
-        let [t, l, b, r] = self.pads;
+        let p = self.pads;
         Ok(tvec!(f32::fact([
             s[0].clone(),
-            s[1].clone(),
-            s[2].clone() + (t + b) as i64,
-            s[3].clone() + (l + r) as i64
-        ])))
-    }
-
-    as_op!();
-}
-
-fn channel_pad_builder(_ctx: &ParsingContext, node: &NodeProto) -> Built {
-    let pads: Vec<usize> = node.get_attr_vec("pads")?;
-    let &[before, after] = pads.as_slice() else {
-        bail!("{CHANNEL_PAD}: pads {pads:?}");
-    };
-    Ok((
-        expand(ChannelPadExpansion(ChannelPad { before, after })),
-        vec![],
-    ))
-}
-
-/// A `Pad` [`mark`] renamed to [`CHANNEL_PAD`], during parsing.
-#[derive(Debug, Clone, Hash, PartialEq, Eq)]
-struct ChannelPadExpansion(ChannelPad);
-
-impl Expansion for ChannelPadExpansion {
-    fn name(&self) -> StaticName {
-        CHANNEL_PAD.into()
-    }
-
-    fn rules<'r, 'p: 'r, 's: 'r>(
-        &'s self,
-        s: &mut Solver<'r>,
-        inputs: &'p [TensorProxy],
-        outputs: &'p [TensorProxy],
-    ) -> InferenceResult {
-        check_input_arity(inputs, 1)?;
-        check_output_arity(outputs, 1)?;
-        s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
-        s.equals(&inputs[0].rank, 4)?;
-        s.equals(&outputs[0].rank, 4)?;
-        for axis in [0, 2, 3] {
-            s.equals(&inputs[0].shape[axis], &outputs[0].shape[axis])?;
-        }
-        let add = (self.0.before + self.0.after) as i64;
-        s.given(&inputs[0].shape[1], move |s, c| {
-            s.equals(&outputs[0].shape[1], c + add)
-        })
-    }
-
-    fn wire(
-        &self,
-        name: &str,
-        model: &mut TypedModel,
-        inputs: &[OutletId],
-    ) -> TractResult<TVec<OutletId>> {
-        let x = model.outlet_fact(inputs[0])?;
-        if x.datum_type != f32::datum_type() || x.rank() != 4 {
-            bail!("channel padding of {x:?}: only NCHW f32 is supported");
-        }
-        model.wire_node(name, self.0.clone(), &[inputs[0]])
-    }
-}
-
-/// Zero channels added before and after the channels of an NCHW f32 tensor (the residual
-/// connections of BlazeFace widen their input this way).
-#[derive(Debug, Clone, Hash, PartialEq, Eq)]
-pub(crate) struct ChannelPad {
-    before: usize,
-    after: usize,
-}
-
-impl Op for ChannelPad {
-    fn name(&self) -> StaticName {
-        "ChannelPad".into()
-    }
-
-    op_as_typed_op!();
-}
-
-impl EvalOp for ChannelPad {
-    op_out_of_plan!();
-
-    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let input = args_1!(inputs);
-        let &[n, c, h, w] = input.shape() else {
-            bail!("ChannelPad: input of shape {:?}", input.shape());
-        };
-        let view = input.try_as_plain_ram()?;
-        let src = view.as_slice::<f32>()?;
-        let (plane, co) = (h * w, c + self.before + self.after);
-        let mut dst = vec![0f32; n * co * plane];
-        if plane > 0 {
-            for (b, batch) in src.chunks_exact(c * plane).enumerate() {
-                dst[(b * co + self.before) * plane..][..c * plane].copy_from_slice(batch);
-            }
-        }
-        Ok(tvec!(
-            Tensor::from_shape(&[n, co, h, w], &dst)?.into_tvalue()
-        ))
-    }
-}
-
-impl TypedOp for ChannelPad {
-    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let s = &inputs[0].shape;
-        if s.rank() != 4 {
-            bail!("ChannelPad: rank {} input", s.rank());
-        }
-        Ok(tvec!(f32::fact([
-            s[0].clone(),
-            s[1].clone() + (self.before + self.after) as i64,
-            s[2].clone(),
-            s[3].clone()
+            s[1].clone() + (p[0] + p[3]) as i64,
+            s[2].clone() + (p[1] + p[4]) as i64,
+            s[3].clone() + (p[2] + p[5]) as i64
         ])))
     }
 
@@ -595,11 +480,15 @@ mod tests {
 
     #[test]
     fn zero_pad_surrounds_each_plane() {
-        let op = ZeroPad { pads: [1, 0, 2, 1] };
+        // one row above, two below, one column on the right
+        let op = ZeroPad {
+            pads: [0, 1, 0, 0, 2, 1],
+        };
         let src: Vec<f32> = (1..=12).map(|v| v as f32).collect();
         // two planes of 2x3 -> 5x4
+        assert_eq!(op.output_shape([1, 2, 2, 3]), [1, 2, 5, 4]);
         let mut dst = vec![0f32; 2 * 5 * 4];
-        op.pad_planes(&src, 2, 3, &mut dst);
+        op.pad(&src, [1, 2, 2, 3], &mut dst);
         #[rustfmt::skip]
         let first = [
             0., 0., 0., 0.,
@@ -614,9 +503,8 @@ mod tests {
 
     #[test]
     fn channel_pad_adds_zero_planes() {
-        let op = ChannelPad {
-            before: 1,
-            after: 2,
+        let op = ZeroPad {
+            pads: [1, 0, 0, 2, 0, 0],
         };
         // 1 x 2 x 1 x 2 -> 1 x 5 x 1 x 2
         let x = Tensor::from_shape(&[1, 2, 1, 2], &[1f32, 2., 3., 4.]).unwrap();
@@ -655,13 +543,15 @@ mod tests {
         // BlazeFace has three
         assert_eq!(count(&proto, MAX_POOL), 2);
         assert_eq!(count(&proto, "MaxPool"), 1);
-        // and 16 depthwise convolutions, all padded: each now reads a padded copy
-        assert_eq!(count(&proto, ZERO_PAD), 16);
-        // its 11 channel paddings
-        assert_eq!((count(&proto, CHANNEL_PAD), count(&proto, "Pad")), (11, 0));
+        // 16 depthwise convolutions, all padded, each now reading a padded copy, and 11
+        // channel paddings
+        assert_eq!(
+            (count(&proto, ZERO_PAD), count(&proto, "Pad")),
+            (16 + 11, 0)
+        );
         let graph = proto.graph.as_ref().unwrap();
         for (i, pad) in graph.node.iter().enumerate() {
-            if pad.op_type != ZERO_PAD {
+            if pad.op_type != ZERO_PAD || !pad.name.ends_with(".zero_padded") {
                 continue;
             }
             let conv = &graph.node[i + 1];
