@@ -74,7 +74,7 @@ fn run_one(path: &str, spec_id: &str, runs: usize, max_upscale: f64) -> i32 {
         segmentation,
         ..Default::default()
     };
-    let mut stages: Vec<[f64; 8]> = Vec::new();
+    let mut stages: Vec<[f64; 9]> = Vec::new();
     let mut reduction = 1;
     for _ in 0..runs {
         let t = Instant::now();
@@ -92,6 +92,7 @@ fn run_one(path: &str, spec_id: &str, runs: usize, max_upscale: f64) -> i32 {
                     s.crop_resize_ms,
                     s.encode_ms,
                     s.check_ms,
+                    f64::from(s.passes),
                 ]);
             }
             Err(e) => {
@@ -106,7 +107,7 @@ fn run_one(path: &str, spec_id: &str, runs: usize, max_upscale: f64) -> i32 {
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     println!(
-        "| {name} | 1/{reduction} | {spec_id} | {runs} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} | {:.0} |",
+        "| {name} | 1/{reduction} | {spec_id} | {runs} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} |",
         col(0) - col(7),
         col(0),
         col(1),
@@ -116,6 +117,7 @@ fn run_one(path: &str, spec_id: &str, runs: usize, max_upscale: f64) -> i32 {
         col(5),
         col(6),
         col(7),
+        col(8),
         load_ms,
         rss_models,
         peak_rss_mb()
@@ -150,8 +152,8 @@ fn main() {
         );
         return;
     }
-    println!("| input | decoded at | spec | runs | make ms (without re-check) | total ms | decode | detect | segment | refine+composite | crop+resize | encode | re-check | model load ms | RSS after load MB | peak RSS MB |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| input | decoded at | spec | runs | make ms (without re-check) | total ms | decode | detect | segment | refine+composite | crop+resize | encode | re-check | passes | model load ms | RSS after load MB | peak RSS MB |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("bench-pipeline"));
     // the last core: core 0 takes most interrupts on these VMs
     let cpu = std::thread::available_parallelism()

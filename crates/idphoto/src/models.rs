@@ -132,7 +132,10 @@ impl Model {
                 let a = t
                     .to_plain_array_view::<f32>()
                     .map_err(|e| Error::Model(format!("{e:#}")))?;
-                let flat: Vec<f32> = a.iter().copied().collect();
+                let flat: Vec<f32> = match a.as_slice() {
+                    Some(s) => s.to_vec(),
+                    None => a.iter().copied().collect(),
+                };
                 match (self.transposed, a.shape()) {
                     (true, &[n, h, w, c]) => Ok(swap_hw(&flat, n, h, w, c)),
                     _ => Ok(flat),
@@ -144,18 +147,33 @@ impl Model {
 
 /// An NHWC tensor as NCHW, or as NCWH (height and width swapped) when `swap`.
 fn to_planar(data: &[f32], [n, h, w, c]: [usize; 4], swap: bool) -> Vec<f32> {
-    let mut out = vec![0f32; data.len()];
     let plane = h * w;
-    for b in 0..n {
-        let (src, dst) = (
-            &data[b * plane * c..][..plane * c],
-            &mut out[b * plane * c..],
-        );
-        for (y, row) in src.chunks_exact(w * c).enumerate() {
-            for (x, px) in row.chunks_exact(c).enumerate() {
-                let at = if swap { x * h + y } else { y * w + x };
-                for (k, &v) in px.iter().enumerate() {
-                    dst[k * plane + at] = v;
+    let mut out = vec![0f32; data.len()];
+    if plane == 0 || c == 0 {
+        return out;
+    }
+    for (src, dst) in data
+        .chunks_exact(plane * c)
+        .zip(out.chunks_exact_mut(plane * c))
+        .take(n)
+    {
+        for (k, d) in dst.chunks_exact_mut(plane).enumerate() {
+            if !swap {
+                for (o, px) in d.iter_mut().zip(src.chunks_exact(c)) {
+                    *o = px[k];
+                }
+                continue;
+            }
+            // a band of rows at a time: each column's run of the band is contiguous in the
+            // output, and the band's source rows stay in cache across the columns
+            const BAND: usize = 16;
+            for y0 in (0..h).step_by(BAND) {
+                let rows = BAND.min(h - y0);
+                let band = &src[y0 * w * c..(y0 + rows) * w * c];
+                for (x, col) in d.chunks_exact_mut(h).enumerate() {
+                    for (j, o) in col[y0..y0 + rows].iter_mut().enumerate() {
+                        *o = band[(j * w + x) * c + k];
+                    }
                 }
             }
         }

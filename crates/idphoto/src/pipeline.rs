@@ -85,6 +85,9 @@ pub struct Timings {
     pub encode_ms: f64,
     /// Re-checking the output.
     pub check_ms: f64,
+    /// How many times the output was rendered, encoded and checked (more than one when the
+    /// re-check moved the crown).
+    pub passes: u32,
 }
 
 /// Result of [`process`].
@@ -571,8 +574,27 @@ fn make(img: &RgbImage, spec: &Spec, opts: &Options, reduction: u32) -> Result<M
     let ww = ((rw * ws).round() as u32).max(16);
     let wh = ((rh * ws).round() as u32).max(16);
     let map_w = frame_to_source(x0, y0, ws, theta, c);
-    let work = warp_rgb(img, &map_w, ww, wh)?;
-    let (mut mask, small) = matte::segment_with(&work, opts.segmentation)?;
+    // a levelled head is rotated once at about source resolution for every render pass;
+    // when the working region has that same scale (the face is enlarged), that rotation is
+    // the working image too
+    let levelled = if theta != 0.0 {
+        Some(Levelled::new(img, (x0, y0, rw, rh), s0, theta, c)?)
+    } else {
+        None
+    };
+    let shared = levelled
+        .as_ref()
+        .filter(|lv| lv.scale == ws && lv.img.width() >= ww && lv.img.height() >= wh);
+    let owned;
+    let work = match shared {
+        Some(lv) => &lv.img,
+        None => {
+            owned = warp_rgb(img, &map_w, ww, wh)?;
+            &owned
+        }
+    };
+    let (ww, wh) = work.dimensions();
+    let (mut mask, small) = matte::segment_with(work, opts.segmentation)?;
     // only the subject: the eye midpoint in the mask's pixels
     let eye_m = (
         ((c.x as f64 - x0) * ws * mask.width as f64 / ww as f64) as f32,
@@ -582,14 +604,7 @@ fn make(img: &RgbImage, spec: &Spec, opts: &Options, reduction: u32) -> Result<M
     matte::keep_subject(&mut mask, eye_m, face_m);
     timings.segment_ms = ms(t);
     let t = Instant::now();
-    let levelled = if theta != 0.0 {
-        Some(Levelled::new(img, (x0, y0, rw, rh), s0, theta, c)?)
-    } else {
-        None
-    };
-    timings.crop_resize_ms += ms(t);
-    let t = Instant::now();
-    let (alpha_w, matte_info) = matte::refine_with_info(&work, &mask, &small, &Default::default())?;
+    let (alpha_w, matte_info) = matte::refine_with_info(work, &mask, &small, &Default::default())?;
     notices.extend(matte_info.notices());
 
     // 5. crown from the matte
@@ -659,6 +674,7 @@ fn make(img: &RgbImage, spec: &Spec, opts: &Options, reduction: u32) -> Result<M
         let report = check(&enc.bytes, spec)?;
         timings.check_ms += ms(t);
         pass += 1;
+        timings.passes = pass;
         let planned = place.apply(&head);
         let measured_crown = measured_crown_y(&report, planned.chin_y);
         let crown_failed = report.rules.iter().any(|r| {
