@@ -17,6 +17,7 @@ pub mod matte;
 pub mod matting_metrics;
 pub mod models;
 mod nn_ops;
+mod nn_pointwise;
 mod nn_spatial;
 pub mod pipeline;
 pub mod quality;

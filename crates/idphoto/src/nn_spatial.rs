@@ -41,11 +41,13 @@ const MIN_BORDER_SHARE: f64 = 0.2;
 pub(crate) fn register(onnx: &mut tract_onnx::Onnx) {
     onnx.op_register.insert(MAX_POOL, max_pool_builder);
     onnx.op_register.insert(ZERO_PAD, zero_pad_builder);
+    crate::nn_pointwise::register(onnx);
 }
 
 /// Renames the graph's `MaxPool`s that [`MaxPool2x2`] computes exactly as ONNX defines them,
-/// and moves the padding of each depthwise convolution into a [`ZeroPad`] before it; leaves
-/// every other node alone.
+/// moves the padding of each depthwise convolution into a [`ZeroPad`] before it, and renames
+/// the plain 1x1 convolutions ([`crate::nn_pointwise::mark_node`]); leaves every other node
+/// alone.
 pub(crate) fn mark(proto: &mut ModelProto) {
     let Some(graph) = proto.graph.as_mut() else {
         return;
@@ -91,6 +93,7 @@ pub(crate) fn mark(proto: &mut ModelProto) {
                 a.ints = vec![0; 4];
             }
         }
+        crate::nn_pointwise::mark_node(&mut node, &dims);
         nodes.push(node);
     }
     graph.node = nodes;
