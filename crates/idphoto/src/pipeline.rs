@@ -313,7 +313,10 @@ fn needed_face_px(rules: &[PxRule]) -> f32 {
     }
 }
 
-/// Finds the one face to use; errors for none or several comparable faces.
+/// Finds the one face to use; errors for none or several comparable faces. Detected faces get
+/// the landmarks `check` measures with ([`landmarks::landmarks_fast`]: one model pass when the
+/// crop predicted from the detector's box holds, as it does on ID portraits); a host's face box
+/// is of unknown proportions and gets the two passes of [`landmarks::landmarks_refined`].
 fn find_face(
     img: &RgbImage,
     rules: &[PxRule],
@@ -344,7 +347,7 @@ fn find_face(
                 continue;
             }
         }
-        let lm = landmarks::landmarks_refined(img, &f)?;
+        let lm = landmarks::landmarks_fast(img, &f, MIN_PRESENCE)?;
         if is_face(img, &f, &lm)? {
             verified.push((f, lm));
         }

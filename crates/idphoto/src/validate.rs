@@ -63,7 +63,7 @@ pub fn check_decoded(
         Some(1.0),
         "faces",
     ));
-    let Some((face, mut lm)) = verified.into_iter().next() else {
+    let Some((_, lm)) = verified.into_iter().next() else {
         return Ok(Report::new(&spec.id, rules, notices));
     };
     let (mut alpha, from_border) = match border_matte(img, &lm) {
@@ -79,15 +79,9 @@ pub fn check_decoded(
                 .any(|lim| (v - lim).abs() <= GEOMETRY_RECHECK_PX)
         })
     });
-    if borderline {
-        // measure again as the pipeline measures: two landmark passes and the network's matte
-        let refined = landmarks::landmarks_refined(img, &face)?;
-        if refined.presence >= MIN_PRESENCE {
-            lm = refined;
-        }
-        if from_border {
-            alpha = matte::person_matte(img)?;
-        }
+    if borderline && from_border {
+        // measure the crown again as the pipeline measures it: with the network's matte
+        alpha = matte::person_matte(img)?;
         (geo, geo_notices) = geometry_rules(spec, w, h, &lm, &alpha);
     }
     notices.extend(geo_notices);
@@ -97,11 +91,10 @@ pub fn check_decoded(
 }
 
 /// Geometry values within this many px of a limit are measured again as the pipeline measures
-/// them, with the two-pass landmarks ([`landmarks::landmarks_refined`]) and the segmentation
-/// network's matte: the one-pass landmarks of [`landmarks::landmarks_fast`] differ from them by
-/// up to 2.5 px in face width and chin height on 358x441 outputs, the border model's crown by
-/// up to 6 px (it keeps thin strands the network smooths away), and an output placed at a
-/// limit must not fail on that.
+/// them, with the segmentation network's matte: the border model's crown differs from the
+/// network's by up to 6 px (it keeps thin strands the network smooths away), and an output
+/// placed at a limit must not fail on that. The landmarks are the pipeline's own kind
+/// already ([`landmarks::landmarks_fast`], which `make` uses on detected faces too).
 pub const GEOMETRY_RECHECK_PX: f64 = 3.0;
 
 /// The spec's geometry rules measured on the head given by `lm` and the crown in `alpha`,
