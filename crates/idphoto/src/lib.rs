@@ -19,6 +19,7 @@ pub mod models;
 mod nn_ops;
 mod nn_pointwise;
 mod nn_spatial;
+mod nn_strided;
 pub mod pipeline;
 pub mod quality;
 pub mod raster;

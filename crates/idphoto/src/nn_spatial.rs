@@ -42,12 +42,13 @@ pub(crate) fn register(onnx: &mut tract_onnx::Onnx) {
     onnx.op_register.insert(MAX_POOL, max_pool_builder);
     onnx.op_register.insert(ZERO_PAD, zero_pad_builder);
     crate::nn_pointwise::register(onnx);
+    crate::nn_strided::register(onnx);
 }
 
 /// Renames the graph's `MaxPool`s that [`MaxPool2x2`] computes exactly as ONNX defines them,
-/// moves the padding of each depthwise convolution into a [`ZeroPad`] before it, and renames
-/// the plain 1x1 convolutions ([`crate::nn_pointwise::mark_node`]); leaves every other node
-/// alone.
+/// moves the padding of each depthwise convolution with stride 1 into a [`ZeroPad`] before
+/// it, and renames the stride-2 depthwise ([`crate::nn_strided::mark_node`]) and plain 1x1
+/// ([`crate::nn_pointwise::mark_node`]) convolutions; leaves every other node alone.
 pub(crate) fn mark(proto: &mut ModelProto) {
     let Some(graph) = proto.graph.as_mut() else {
         return;
@@ -77,6 +78,10 @@ pub(crate) fn mark(proto: &mut ModelProto) {
             node.op_type = ZERO_PAD.into();
             node.input.truncate(1);
             node.attribute = vec![pads_attribute(vec![before, 0, 0, after, 0, 0])];
+        }
+        if crate::nn_strided::mark_node(&mut node, &dims) {
+            nodes.push(node);
+            continue;
         }
         if let Some(p) = depthwise_pads(&node, &dims) {
             let padded = format!("{}.zero_padded", node.output[0]);
@@ -546,12 +551,13 @@ mod tests {
         // BlazeFace has three
         assert_eq!(count(&proto, MAX_POOL), 2);
         assert_eq!(count(&proto, "MaxPool"), 1);
-        // 16 depthwise convolutions, all padded, each now reading a padded copy, and 11
-        // channel paddings
+        // 16 depthwise convolutions, all padded: the 13 with stride 1 each now reading a
+        // padded copy, the 3 with stride 2 computed by `nn_strided`; and 11 channel paddings
         assert_eq!(
             (count(&proto, ZERO_PAD), count(&proto, "Pad")),
-            (16 + 11, 0)
+            (13 + 11, 0)
         );
+        assert_eq!(count(&proto, "IdphotoStridedDepthwise"), 3);
         let graph = proto.graph.as_ref().unwrap();
         for (i, pad) in graph.node.iter().enumerate() {
             if pad.op_type != ZERO_PAD || !pad.name.ends_with(".zero_padded") {
