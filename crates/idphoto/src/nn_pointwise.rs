@@ -238,16 +238,18 @@ impl EvalOp for Pointwise {
         let view = input.try_as_plain_ram()?;
         let src = view.as_slice::<f32>()?;
         let plane = h * w;
-        let mut dst = vec![0f32; n * m * plane];
+        let mut out = Tensor::zero::<f32>(&[n, m, h, w])?;
+        let mut dst_view = out.try_as_plain_ram_mut()?;
+        let dst = dst_view.as_slice_mut::<f32>()?;
         if plane > 0 {
-            for (x, out) in src
+            for (x, o) in src
                 .chunks_exact(k * plane)
                 .zip(dst.chunks_exact_mut(m * plane))
             {
-                self.apply(x, plane, out);
+                self.apply(x, plane, o);
             }
         }
-        Ok(tvec!(Tensor::from_shape(&[n, m, h, w], &dst)?.into_tvalue()))
+        Ok(tvec!(out.into_tvalue()))
     }
 }
 

@@ -318,9 +318,14 @@ impl EvalOp for ZeroPad {
         };
         let out = self.output_shape([n, c, h, w]);
         let view = input.try_as_plain_ram()?;
-        let mut dst = vec![0f32; out.iter().product()];
-        self.pad(view.as_slice::<f32>()?, [n, c, h, w], &mut dst);
-        Ok(tvec!(Tensor::from_shape(&out, &dst)?.into_tvalue()))
+        let mut t = Tensor::zero::<f32>(&out)?;
+        let mut dst_view = t.try_as_plain_ram_mut()?;
+        self.pad(
+            view.as_slice::<f32>()?,
+            [n, c, h, w],
+            dst_view.as_slice_mut::<f32>()?,
+        );
+        Ok(tvec!(t.into_tvalue()))
     }
 }
 
@@ -434,11 +439,10 @@ impl EvalOp for MaxPool2x2 {
         };
         let view = input.try_as_plain_ram()?;
         let src = view.as_slice::<f32>()?;
-        let mut dst = vec![0f32; n * c * (h / 2) * (w / 2)];
-        max_pool_planes(src, h, w, &mut dst);
-        Ok(tvec!(
-            Tensor::from_shape(&[n, c, h / 2, w / 2], &dst)?.into_tvalue()
-        ))
+        let mut out = Tensor::zero::<f32>(&[n, c, h / 2, w / 2])?;
+        let mut dst_view = out.try_as_plain_ram_mut()?;
+        max_pool_planes(src, h, w, dst_view.as_slice_mut::<f32>()?);
+        Ok(tvec!(out.into_tvalue()))
     }
 }
 

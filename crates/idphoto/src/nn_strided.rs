@@ -331,18 +331,18 @@ impl EvalOp for StridedDepthwise {
         let (oh, ow) = self.output_size(h, w);
         let view = input.try_as_plain_ram()?;
         let src = view.as_slice::<f32>()?;
-        let mut dst = vec![0f32; n * c * oh * ow];
+        let mut out = Tensor::zero::<f32>(&[n, c, oh, ow])?;
+        let mut dst_view = out.try_as_plain_ram_mut()?;
+        let dst = dst_view.as_slice_mut::<f32>()?;
         if oh * ow > 0 && h * w > 0 {
-            for (x, out) in src
+            for (x, o) in src
                 .chunks_exact(c * h * w)
                 .zip(dst.chunks_exact_mut(c * oh * ow))
             {
-                self.apply(x, (h, w), out);
+                self.apply(x, (h, w), o);
             }
         }
-        Ok(tvec!(
-            Tensor::from_shape(&[n, c, oh, ow], &dst)?.into_tvalue()
-        ))
+        Ok(tvec!(out.into_tvalue()))
     }
 }
 

@@ -780,7 +780,16 @@ fn render_with_alpha(
     let chin_out = (place.scale * (head.chin_y as f64 - place.oy)) as f32;
     let (sw, sh) = (img.width() as f32, img.height() as f32);
     let mut extended_body = false;
-    for v in 0..out_h {
+    // the output's pixel centres map to a parallelogram: when its corners lie in the photo,
+    // every pixel does
+    let inside = |u: f32, v: f32| {
+        let p = map_os.apply(Point::new(u, v));
+        p.x >= 0.0 && p.y >= 0.0 && p.x <= sw && p.y <= sh
+    };
+    let (last_u, last_v) = (out_w as f32 - 0.5, out_h as f32 - 0.5);
+    let all_inside =
+        inside(0.5, 0.5) && inside(last_u, 0.5) && inside(0.5, last_v) && inside(last_u, last_v);
+    for v in (0..out_h).filter(|_| !all_inside) {
         for u in 0..out_w {
             let p = map_os.apply(Point::new(u as f32 + 0.5, v as f32 + 0.5));
             if !(p.x < 0.0 || p.y < 0.0 || p.x > sw || p.y > sh) {
