@@ -83,6 +83,19 @@ fn quality_toward(q: u8, size: usize, target: usize) -> f64 {
     102.0 - (102.0 - f64::from(q)) * ratio.powf(1.0 / SIZE_EXPONENT)
 }
 
+/// Typical size of an ID photo at quality 75 (4:2:0, standard tables), in bytes per pixel:
+/// 0.09-0.15 on the shared portraits' outputs for five specs, most near 0.105.
+const TYPICAL_BYTES_PER_PIXEL_Q75: f64 = 0.105;
+
+/// The first quality to try for `target` bytes on a `w` x `h` image: the typical size at
+/// quality 75 carried along the size-quality curve ([`SIZE_EXPONENT`]).
+fn predicted_quality(w: u32, h: u32, target: usize) -> u8 {
+    let typical = (TYPICAL_BYTES_PER_PIXEL_Q75 * f64::from(w) * f64::from(h)) as usize;
+    quality_toward(75, typical, target)
+        .round()
+        .clamp(f64::from(QUALITY_FLOOR), 100.0) as u8
+}
+
 #[derive(Debug, Clone)]
 struct Candidate {
     bytes: Vec<u8>,
@@ -234,8 +247,10 @@ impl Search<'_> {
 /// * Window: a bracketing search on quality with 4:2:0 and standard Huffman tables (see
 ///   `PRIMARY`), at most [`MAX_SEARCH_ENCODES`] encodes, each quality predicted from the
 ///   typical size-quality curve ([`SIZE_EXPONENT`]) through the nearest sizes on either side
-///   of the aim. It aims at the middle
-///   of a two-sided window, at `max_bytes` for an upper bound only (so the highest quality that
+///   of the aim. It aims at the middle of a two-sided window (starting from the quality at
+///   which a typical ID photo of that many pixels has that size,
+///   `TYPICAL_BYTES_PER_PIXEL_Q75`: on the shared portraits' outputs for eight specs, 103 of
+///   110 then take one encode), at `max_bytes` for an upper bound only (so the highest quality that
 ///   fits wins) and at `min_bytes` for a lower bound only (starting from quality 90, which is
 ///   kept if it is large enough). Qualities below [`QUALITY_FLOOR`] (30) are only tried when
 ///   quality 30 is still larger than `max_bytes`. File size is only roughly monotone in quality,
@@ -304,7 +319,14 @@ pub fn encode_jpeg(
                 .ok_or_else(|| Error::Internal("no encode".into()))?;
             return Ok(finish(c, s.encodes));
         }
-        (Some(lo), Some(hi)) => (lo + (hi - lo) / 2, (QUALITY_FLOOR, 100), 75),
+        (Some(lo), Some(hi)) => {
+            let target = lo + (hi - lo) / 2;
+            (
+                target,
+                (QUALITY_FLOOR, 100),
+                predicted_quality(w, h, target),
+            )
+        }
         // the highest quality that fits wins: try it first
         (None, Some(hi)) => (hi, (QUALITY_FLOOR, 100), 100),
         (Some(lo), None) => (lo, (DEFAULT_QUALITY, 100), DEFAULT_QUALITY),
