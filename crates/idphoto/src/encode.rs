@@ -246,7 +246,7 @@ impl Search<'_> {
 /// * No window: quality [`DEFAULT_QUALITY`] (90), 4:2:0, standard Huffman tables; one encode.
 /// * Window: a bracketing search on quality with 4:2:0 and standard Huffman tables (see
 ///   `PRIMARY`), at most [`MAX_SEARCH_ENCODES`] encodes, each quality predicted from the
-///   typical size-quality curve ([`SIZE_EXPONENT`]) through the nearest sizes on either side
+///   typical size-quality curve (`SIZE_EXPONENT`, 0.6) through the nearest sizes on either side
 ///   of the aim. It aims at the middle of a two-sided window (starting from the quality at
 ///   which a typical ID photo of that many pixels has that size,
 ///   `TYPICAL_BYTES_PER_PIXEL_Q75`: on the shared portraits' outputs for eight specs, 103 of
