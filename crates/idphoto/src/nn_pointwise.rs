@@ -20,6 +20,10 @@ use tract_onnx::pb::NodeProto;
 use tract_onnx::tract_hir::internal::*;
 use tract_onnx::tract_hir::ops::cnn::Conv;
 
+#[cfg(target_arch = "x86_64")]
+use crate::nn_spatial::has_avx2_fma;
+use crate::nn_spatial::{conv_constants, eval_f32};
+
 /// Operator name [`mark_node`] gives the plain 1x1 convolutions.
 const POINTWISE: &str = "IdphotoPointwise";
 
@@ -102,31 +106,22 @@ impl Expansion for PointwiseExpansion {
         inputs: &[OutletId],
     ) -> TractResult<TVec<OutletId>> {
         let x = model.outlet_fact(inputs[0])?.clone();
-        let kernel = model.outlet_fact(inputs[1])?.konst.clone();
-        let bias = match inputs.get(2) {
-            Some(&b) => model.outlet_fact(b)?.konst.clone(),
-            None => None,
-        };
-        if let (Some(shape), Some(kernel)) = (x.shape.as_concrete(), kernel) {
+        let m = model
+            .outlet_fact(inputs[1])?
+            .shape
+            .as_concrete()
+            .and_then(|s| s.first().copied());
+        if let (Some(shape), Some(m)) = (x.shape.as_concrete(), m) {
             let k = shape.get(1).copied().unwrap_or(0);
-            let m = kernel.shape().first().copied().unwrap_or(0);
             let fits = x.datum_type == f32::datum_type()
-                && kernel.datum_type() == f32::datum_type()
                 && shape.len() == 4
-                && kernel.shape() == [m, k, 1, 1]
                 && (1..=MAX_INPUTS).contains(&k)
                 && shape[2] * shape[3] >= MIN_PIXELS;
-            let bias = match bias {
-                None if inputs.len() == 2 => Some(vec![0f32; m]),
-                Some(b) if b.datum_type() == f32::datum_type() && b.len() == m => {
-                    Some(b.try_as_plain_ram()?.as_slice::<f32>()?.to_vec())
+            if fits {
+                if let Some((weights, bias)) = conv_constants(model, inputs, &[m, k, 1, 1])? {
+                    let op = Pointwise { weights, bias };
+                    return model.wire_node(name, op, &[inputs[0]]);
                 }
-                _ => None,
-            };
-            if let (true, Some(bias)) = (fits, bias) {
-                let weights = kernel.try_as_plain_ram()?.as_slice::<f32>()?.to_vec();
-                let op = Pointwise { weights, bias };
-                return model.wire_node(name, op, &[inputs[0]]);
             }
         }
         self.0.wire(name, model, inputs)
@@ -155,8 +150,7 @@ impl Pointwise {
     /// Computes one image: `x` is `k` planes of `plane` values, `out` `m` planes.
     fn apply(&self, x: &[f32], plane: usize, out: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if has_avx2_fma() {
             // SAFETY: the CPU has both features (checked just above)
             unsafe { apply_avx2(self, x, plane, out) };
             return;
@@ -235,21 +229,17 @@ impl EvalOp for Pointwise {
                 self.weights.len()
             );
         }
-        let view = input.try_as_plain_ram()?;
-        let src = view.as_slice::<f32>()?;
         let plane = h * w;
-        let mut out = Tensor::zero::<f32>(&[n, m, h, w])?;
-        let mut dst_view = out.try_as_plain_ram_mut()?;
-        let dst = dst_view.as_slice_mut::<f32>()?;
-        if plane > 0 {
-            for (x, o) in src
-                .chunks_exact(k * plane)
-                .zip(dst.chunks_exact_mut(m * plane))
-            {
-                self.apply(x, plane, o);
+        eval_f32(&input, &[n, m, h, w], |src, dst| {
+            if plane > 0 {
+                for (x, o) in src
+                    .chunks_exact(k * plane)
+                    .zip(dst.chunks_exact_mut(m * plane))
+                {
+                    self.apply(x, plane, o);
+                }
             }
-        }
-        Ok(tvec!(out.into_tvalue()))
+        })
     }
 }
 
@@ -273,12 +263,7 @@ impl TypedOp for Pointwise {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n as u32)
-            .map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
-            .collect()
-    }
+    use crate::test_support::values;
 
     #[test]
     fn pointwise_sums_weighted_channels() {

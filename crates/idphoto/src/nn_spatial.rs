@@ -198,6 +198,57 @@ fn is_max_pool_2x2(node: &NodeProto) -> bool {
 
 type Built = TractResult<(Box<dyn InferenceOp>, Vec<String>)>;
 
+/// The constant filters and biases of a convolution being wired (`inputs`: data, filters,
+/// optional bias) as f32 values, when the filters have the shape `filters` and the bias (zeros
+/// when absent) one value per output channel (`filters[0]`).
+pub(crate) fn conv_constants(
+    model: &TypedModel,
+    inputs: &[OutletId],
+    filters: &[usize],
+) -> TractResult<Option<(Vec<f32>, Vec<f32>)>> {
+    let f32_values = |t: &Tensor| -> TractResult<Option<Vec<f32>>> {
+        if t.datum_type() != f32::datum_type() {
+            return Ok(None);
+        }
+        Ok(Some(t.try_as_plain_ram()?.as_slice::<f32>()?.to_vec()))
+    };
+    let Some(kernel) = model.outlet_fact(inputs[1])?.konst.clone() else {
+        return Ok(None);
+    };
+    let m = filters.first().copied().unwrap_or(0);
+    if kernel.shape() != filters {
+        return Ok(None);
+    }
+    let bias = match inputs.get(2) {
+        None => Some(vec![0f32; m]),
+        Some(&b) => match model.outlet_fact(b)?.konst.clone() {
+            Some(b) if b.len() == m => f32_values(&b)?,
+            _ => None,
+        },
+    };
+    Ok(f32_values(&kernel)?.zip(bias))
+}
+
+/// Evaluates an operator from one f32 tensor to a new one of `shape`: `fill` gets the input's
+/// values and the output's (zeroed).
+pub(crate) fn eval_f32(
+    input: &TValue,
+    shape: &[usize],
+    fill: impl FnOnce(&[f32], &mut [f32]),
+) -> TractResult<TVec<TValue>> {
+    let view = input.try_as_plain_ram()?;
+    let mut out = Tensor::zero::<f32>(shape)?;
+    let mut dst = out.try_as_plain_ram_mut()?;
+    fill(view.as_slice::<f32>()?, dst.as_slice_mut::<f32>()?);
+    Ok(tvec!(out.into_tvalue()))
+}
+
+/// Whether this CPU runs the AVX2 and FMA versions of the operators' loops.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
 fn zero_pad_builder(_ctx: &ParsingContext, node: &NodeProto) -> Built {
     let pads: Vec<usize> = node.get_attr_vec("pads")?;
     let Ok(pads) = <[usize; 6]>::try_from(pads.as_slice()) else {
@@ -317,15 +368,7 @@ impl EvalOp for ZeroPad {
             bail!("ZeroPad: input of shape {:?}", input.shape());
         };
         let out = self.output_shape([n, c, h, w]);
-        let view = input.try_as_plain_ram()?;
-        let mut t = Tensor::zero::<f32>(&out)?;
-        let mut dst_view = t.try_as_plain_ram_mut()?;
-        self.pad(
-            view.as_slice::<f32>()?,
-            [n, c, h, w],
-            dst_view.as_slice_mut::<f32>()?,
-        );
-        Ok(tvec!(t.into_tvalue()))
+        eval_f32(&input, &out, |src, dst| self.pad(src, [n, c, h, w], dst))
     }
 }
 
@@ -437,12 +480,9 @@ impl EvalOp for MaxPool2x2 {
         let &[n, c, h, w] = input.shape() else {
             bail!("MaxPool2x2: input of shape {:?}", input.shape());
         };
-        let view = input.try_as_plain_ram()?;
-        let src = view.as_slice::<f32>()?;
-        let mut out = Tensor::zero::<f32>(&[n, c, h / 2, w / 2])?;
-        let mut dst_view = out.try_as_plain_ram_mut()?;
-        max_pool_planes(src, h, w, dst_view.as_slice_mut::<f32>()?);
-        Ok(tvec!(out.into_tvalue()))
+        eval_f32(&input, &[n, c, h / 2, w / 2], |src, dst| {
+            max_pool_planes(src, h, w, dst)
+        })
     }
 }
 
@@ -466,12 +506,7 @@ impl TypedOp for MaxPool2x2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n as u32)
-            .map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
-            .collect()
-    }
+    use crate::test_support::values;
 
     #[test]
     fn max_pool_takes_the_largest_of_each_window() {

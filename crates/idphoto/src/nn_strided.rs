@@ -16,6 +16,10 @@ use tract_onnx::pb::NodeProto;
 use tract_onnx::tract_hir::internal::*;
 use tract_onnx::tract_hir::ops::cnn::{Conv, PaddingSpec};
 
+#[cfg(target_arch = "x86_64")]
+use crate::nn_spatial::has_avx2_fma;
+use crate::nn_spatial::{conv_constants, eval_f32};
+
 /// Operator name [`mark_node`] gives the stride-2 depthwise convolutions.
 const STRIDED: &str = "IdphotoStridedDepthwise";
 
@@ -132,36 +136,23 @@ impl Expansion for StridedExpansion {
         inputs: &[OutletId],
     ) -> TractResult<TVec<OutletId>> {
         let x = model.outlet_fact(inputs[0])?.clone();
-        let kernel = model.outlet_fact(inputs[1])?.konst.clone();
-        let bias = match inputs.get(2) {
-            Some(&b) => model.outlet_fact(b)?.konst.clone(),
-            None => None,
-        };
         let k = self.k;
-        if let (Some(shape), Some(kernel)) = (x.shape.as_concrete(), kernel) {
+        if let Some(shape) = x.shape.as_concrete() {
             let c = shape.get(1).copied().unwrap_or(0);
             let fits = x.datum_type == f32::datum_type()
-                && kernel.datum_type() == f32::datum_type()
                 && shape.len() == 4
-                && kernel.shape() == [c, 1, k, k]
                 && shape[2] + self.pads[0] + self.pads[2] >= k
                 && shape[3] + self.pads[1] + self.pads[3] >= k;
-            let bias = match bias {
-                None if inputs.len() == 2 => Some(vec![0f32; c]),
-                Some(b) if b.datum_type() == f32::datum_type() && b.len() == c => {
-                    Some(b.try_as_plain_ram()?.as_slice::<f32>()?.to_vec())
+            if fits {
+                if let Some((weights, bias)) = conv_constants(model, inputs, &[c, 1, k, k])? {
+                    let op = StridedDepthwise {
+                        k,
+                        pads: self.pads,
+                        weights,
+                        bias,
+                    };
+                    return model.wire_node(name, op, &[inputs[0]]);
                 }
-                _ => None,
-            };
-            if let (true, Some(bias)) = (fits, bias) {
-                let weights = kernel.try_as_plain_ram()?.as_slice::<f32>()?.to_vec();
-                let op = StridedDepthwise {
-                    k,
-                    pads: self.pads,
-                    weights,
-                    bias,
-                };
-                return model.wire_node(name, op, &[inputs[0]]);
             }
         }
         self.conv.wire(name, model, inputs)
@@ -196,8 +187,7 @@ impl StridedDepthwise {
     /// Computes one image: `x` is `c` planes of `h` x `w`, `out` `c` planes of the output size.
     fn apply(&self, x: &[f32], (h, w): (usize, usize), out: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if has_avx2_fma() {
             // SAFETY: the CPU has both features (checked just above)
             unsafe { apply_avx2(self, x, (h, w), out) };
             return;
@@ -329,20 +319,16 @@ impl EvalOp for StridedDepthwise {
             );
         }
         let (oh, ow) = self.output_size(h, w);
-        let view = input.try_as_plain_ram()?;
-        let src = view.as_slice::<f32>()?;
-        let mut out = Tensor::zero::<f32>(&[n, c, oh, ow])?;
-        let mut dst_view = out.try_as_plain_ram_mut()?;
-        let dst = dst_view.as_slice_mut::<f32>()?;
-        if oh * ow > 0 && h * w > 0 {
-            for (x, o) in src
-                .chunks_exact(c * h * w)
-                .zip(dst.chunks_exact_mut(c * oh * ow))
-            {
-                self.apply(x, (h, w), o);
+        eval_f32(&input, &[n, c, oh, ow], |src, dst| {
+            if oh * ow > 0 && h * w > 0 {
+                for (x, o) in src
+                    .chunks_exact(c * h * w)
+                    .zip(dst.chunks_exact_mut(c * oh * ow))
+                {
+                    self.apply(x, (h, w), o);
+                }
             }
-        }
-        Ok(tvec!(out.into_tvalue()))
+        })
     }
 }
 
@@ -370,12 +356,7 @@ impl TypedOp for StridedDepthwise {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n as u32)
-            .map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
-            .collect()
-    }
+    use crate::test_support::values;
 
     /// The definition, one output at a time.
     fn direct(op: &StridedDepthwise, x: &[f32], c: usize, h: usize, w: usize) -> Vec<f32> {

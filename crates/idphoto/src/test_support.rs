@@ -19,3 +19,10 @@ pub(crate) fn compliant_output(spec_id: &str) -> (Vec<u8>, RgbImage, Spec) {
         .image;
     (out.jpeg, img, spec)
 }
+
+/// `n` values spread over -1..1, different for each `seed` (inputs of the operator tests).
+pub(crate) fn values(n: usize, seed: u32) -> Vec<f32> {
+    (0..n as u32)
+        .map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
+        .collect()
+}
