@@ -19,6 +19,8 @@ use tract_onnx::model::ParsingContext;
 use tract_onnx::pb::NodeProto;
 use tract_onnx::tract_hir::internal::*;
 
+use crate::nn_spatial::nchw_rules;
+
 /// Replaces tract's builders for `PRelu` and `Resize` by the ones of this module.
 pub(crate) fn register(onnx: &mut tract_onnx::Onnx) {
     onnx.op_register.insert("PRelu", prelu_builder);
@@ -410,12 +412,7 @@ impl Expansion for GlobalPoolExpansion {
         inputs: &'p [TensorProxy],
         outputs: &'p [TensorProxy],
     ) -> InferenceResult {
-        check_input_arity(inputs, 1)?;
-        check_output_arity(outputs, 1)?;
-        s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
-        s.equals(&inputs[0].rank, 4)?;
-        s.equals(&outputs[0].rank, 4)?;
-        s.equals(&inputs[0].shape[0], &outputs[0].shape[0])?;
+        nchw_rules(s, inputs, outputs)?;
         s.equals(&inputs[0].shape[1], &outputs[0].shape[1])?;
         s.equals(&outputs[0].shape[2], 1.to_dim())?;
         s.equals(&outputs[0].shape[3], 1.to_dim())?;

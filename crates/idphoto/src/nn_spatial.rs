@@ -243,6 +243,22 @@ pub(crate) fn eval_f32(
     Ok(tvec!(out.into_tvalue()))
 }
 
+/// The inference rules every one-input operator on NCHW tensors here shares: one input and
+/// one output of the same type, both of rank 4, the same batch size.
+pub(crate) fn nchw_rules<'r, 'p: 'r>(
+    s: &mut Solver<'r>,
+    inputs: &'p [TensorProxy],
+    outputs: &'p [TensorProxy],
+) -> InferenceResult {
+    check_input_arity(inputs, 1)?;
+    check_output_arity(outputs, 1)?;
+    s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
+    s.equals(&inputs[0].rank, 4)?;
+    s.equals(&outputs[0].rank, 4)?;
+    s.equals(&inputs[0].shape[0], &outputs[0].shape[0])?;
+    Ok(())
+}
+
 /// Whether this CPU runs the AVX2 and FMA versions of the operators' loops.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_avx2_fma() -> bool {
@@ -272,12 +288,7 @@ impl Expansion for ZeroPadExpansion {
         inputs: &'p [TensorProxy],
         outputs: &'p [TensorProxy],
     ) -> InferenceResult {
-        check_input_arity(inputs, 1)?;
-        check_output_arity(outputs, 1)?;
-        s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
-        s.equals(&inputs[0].rank, 4)?;
-        s.equals(&outputs[0].rank, 4)?;
-        s.equals(&inputs[0].shape[0], &outputs[0].shape[0])?;
+        nchw_rules(s, inputs, outputs)?;
         let p = self.0.pads;
         for axis in 1..4 {
             let add = (p[axis - 1] + p[axis + 2]) as i64;
@@ -409,12 +420,7 @@ impl Expansion for MaxPoolExpansion {
         inputs: &'p [TensorProxy],
         outputs: &'p [TensorProxy],
     ) -> InferenceResult {
-        check_input_arity(inputs, 1)?;
-        check_output_arity(outputs, 1)?;
-        s.equals(&inputs[0].datum_type, &outputs[0].datum_type)?;
-        s.equals(&inputs[0].rank, 4)?;
-        s.equals(&outputs[0].rank, 4)?;
-        s.equals(&inputs[0].shape[0], &outputs[0].shape[0])?;
+        nchw_rules(s, inputs, outputs)?;
         s.equals(&inputs[0].shape[1], &outputs[0].shape[1])?;
         for axis in 2..4 {
             s.given(&inputs[0].shape[axis], move |s, d| {

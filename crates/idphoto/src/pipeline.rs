@@ -789,27 +789,29 @@ fn render_with_alpha(
     let (last_u, last_v) = (out_w as f32 - 0.5, out_h as f32 - 0.5);
     let all_inside =
         inside(0.5, 0.5) && inside(last_u, 0.5) && inside(0.5, last_v) && inside(last_u, last_v);
-    for v in (0..out_h).filter(|_| !all_inside) {
-        for u in 0..out_w {
-            let p = map_os.apply(Point::new(u as f32 + 0.5, v as f32 + 0.5));
-            if !(p.x < 0.0 || p.y < 0.0 || p.x > sw || p.y > sh) {
-                continue;
-            }
-            let i = (v * out_w + u) as usize;
-            if (v as f32) < chin_out {
-                if alpha.data[i] > 0.5 {
-                    let edge = if p.y < 0.0 {
-                        "top"
-                    } else if p.x < 0.0 {
-                        "left"
-                    } else {
-                        "right"
-                    };
-                    return Err(Error::FaceCut { edge: edge.into() });
+    if !all_inside {
+        for v in 0..out_h {
+            for u in 0..out_w {
+                let p = map_os.apply(Point::new(u as f32 + 0.5, v as f32 + 0.5));
+                if !(p.x < 0.0 || p.y < 0.0 || p.x > sw || p.y > sh) {
+                    continue;
                 }
-                alpha.data[i] = 0.0;
-            } else if alpha.data[i] > 0.5 {
-                extended_body = true;
+                let i = (v * out_w + u) as usize;
+                if (v as f32) < chin_out {
+                    if alpha.data[i] > 0.5 {
+                        let edge = if p.y < 0.0 {
+                            "top"
+                        } else if p.x < 0.0 {
+                            "left"
+                        } else {
+                            "right"
+                        };
+                        return Err(Error::FaceCut { edge: edge.into() });
+                    }
+                    alpha.data[i] = 0.0;
+                } else if alpha.data[i] > 0.5 {
+                    extended_body = true;
+                }
             }
         }
     }
