@@ -229,59 +229,131 @@ pub fn box_mean(p: &Plane, r: usize) -> Plane {
     }
 }
 
-fn channels(img: &RgbImage) -> [Plane; 3] {
-    let (w, h) = img.dimensions();
-    let mut c = [
-        Plane::filled(w, h, 0.0),
-        Plane::filled(w, h, 0.0),
-        Plane::filled(w, h, 0.0),
-    ];
-    for (i, px) in img.as_raw().chunks_exact(3).enumerate() {
-        for k in 0..3 {
-            c[k].data[i] = px[k] as f32 / 255.0;
+/// [`box_mean`] of `C` interleaved channels (`data[(y * w + x) * C + c]`) in one pass: the
+/// same running sums per channel, with the channels side by side in every operation.
+pub fn box_mean_interleaved<const C: usize>(
+    data: &[f32],
+    w: usize,
+    h: usize,
+    r: usize,
+) -> Vec<f32> {
+    let n = w * h;
+    if n == 0 || data.len() != n * C {
+        return vec![0f32; data.len()];
+    }
+    // horizontal pass
+    let mut tmp = vec![0f32; n * C];
+    for (row, out) in data.chunks_exact(w * C).zip(tmp.chunks_exact_mut(w * C)) {
+        let mut acc = [0f32; C];
+        for px in row[..(r.min(w - 1) + 1) * C].chunks_exact(C) {
+            for c in 0..C {
+                acc[c] += px[c];
+            }
+        }
+        let mut cnt = r.min(w - 1) + 1;
+        for x in 0..w {
+            // a division, as `box_mean`: the same values to the bit
+            let n = cnt as f32;
+            let o = &mut out[x * C..x * C + C];
+            for c in 0..C {
+                o[c] = acc[c] / n;
+            }
+            if x + r + 1 < w {
+                let add = &row[(x + r + 1) * C..(x + r + 2) * C];
+                for c in 0..C {
+                    acc[c] += add[c];
+                }
+                cnt += 1;
+            }
+            if x >= r {
+                let sub = &row[(x - r) * C..(x - r + 1) * C];
+                for c in 0..C {
+                    acc[c] -= sub[c];
+                }
+                cnt -= 1;
+            }
         }
     }
-    c
+    // vertical pass, whole rows at a time
+    let rw = w * C;
+    let mut out = vec![0f32; n * C];
+    let mut acc = vec![0f32; rw];
+    for row in tmp.chunks_exact(rw).take(r.min(h - 1) + 1) {
+        acc.iter_mut().zip(row).for_each(|(a, v)| *a += v);
+    }
+    let mut cnt = r.min(h - 1) + 1;
+    for y in 0..h {
+        let n = cnt as f32;
+        out[y * rw..(y + 1) * rw]
+            .iter_mut()
+            .zip(&acc)
+            .for_each(|(o, a)| *o = a / n);
+        if y + r + 1 < h {
+            let add = &tmp[(y + r + 1) * rw..(y + r + 2) * rw];
+            acc.iter_mut().zip(add).for_each(|(a, v)| *a += v);
+            cnt += 1;
+        }
+        if y >= r {
+            let sub = &tmp[(y - r) * rw..(y - r + 1) * rw];
+            acc.iter_mut().zip(sub).for_each(|(a, v)| *a -= v);
+            cnt -= 1;
+        }
+    }
+    out
 }
 
 /// Colour guided filter coefficients: for each pixel, `q = a . I + b` fitted to `p` in a
 /// (2r+1)^2 window with regulariser `eps`. Returns (a_r, a_g, a_b, b), box-averaged.
 pub fn guided_coefficients(guide: &RgbImage, p: &Plane, r: usize, eps: f32) -> [Plane; 4] {
-    let i = channels(guide);
-    let n = p.data.len();
-    let mean_i: Vec<Plane> = i.iter().map(|c| box_mean(c, r)).collect();
-    let mean_p = box_mean(p, r);
-    let prod = |a: &Plane, b: &Plane| Plane {
-        width: a.width,
-        height: a.height,
-        data: a.data.iter().zip(&b.data).map(|(x, y)| x * y).collect(),
-    };
-    let cov_ip: Vec<Plane> = i.iter().map(|c| box_mean(&prod(c, p), r)).collect();
-    let mut var = Vec::with_capacity(6);
-    for (a, b) in [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)] {
-        var.push(box_mean(&prod(&i[a], &i[b]), r));
-    }
     let (w, h) = (p.width, p.height);
-    let mut out = [
-        Plane::filled(w, h, 0.0),
-        Plane::filled(w, h, 0.0),
-        Plane::filled(w, h, 0.0),
-        Plane::filled(w, h, 0.0),
-    ];
-    for k in 0..n {
-        let mi = [mean_i[0].data[k], mean_i[1].data[k], mean_i[2].data[k]];
-        let mp = mean_p.data[k];
-        let c = [
-            cov_ip[0].data[k] - mi[0] * mp,
-            cov_ip[1].data[k] - mi[1] * mp,
-            cov_ip[2].data[k] - mi[2] * mp,
+    let n = p.data.len();
+    if guide.dimensions() != (w, h) || n != (w * h) as usize {
+        return std::array::from_fn(|_| Plane::filled(w, h, 0.0));
+    }
+    // per pixel: I (3), p, I * p (3), the six products I_a * I_b; one box mean for all
+    const K: usize = 13;
+    let mut prods = vec![0f32; n * K];
+    for ((px, &pv), o) in guide
+        .as_raw()
+        .chunks_exact(3)
+        .zip(&p.data)
+        .zip(prods.chunks_exact_mut(K))
+    {
+        let i = [
+            px[0] as f32 / 255.0,
+            px[1] as f32 / 255.0,
+            px[2] as f32 / 255.0,
         ];
-        let s00 = var[0].data[k] - mi[0] * mi[0] + eps;
-        let s01 = var[1].data[k] - mi[0] * mi[1];
-        let s02 = var[2].data[k] - mi[0] * mi[2];
-        let s11 = var[3].data[k] - mi[1] * mi[1] + eps;
-        let s12 = var[4].data[k] - mi[1] * mi[2];
-        let s22 = var[5].data[k] - mi[2] * mi[2] + eps;
+        o.copy_from_slice(&[
+            i[0],
+            i[1],
+            i[2],
+            pv,
+            i[0] * pv,
+            i[1] * pv,
+            i[2] * pv,
+            i[0] * i[0],
+            i[0] * i[1],
+            i[0] * i[2],
+            i[1] * i[1],
+            i[1] * i[2],
+            i[2] * i[2],
+        ]);
+    }
+    let (wu, hu) = (w as usize, h as usize);
+    let means = box_mean_interleaved::<K>(&prods, wu, hu, r);
+    drop(prods);
+    let mut coef = vec![0f32; n * 4];
+    for (m, out) in means.chunks_exact(K).zip(coef.chunks_exact_mut(4)) {
+        let mi = [m[0], m[1], m[2]];
+        let mp = m[3];
+        let c = [m[4] - mi[0] * mp, m[5] - mi[1] * mp, m[6] - mi[2] * mp];
+        let s00 = m[7] - mi[0] * mi[0] + eps;
+        let s01 = m[8] - mi[0] * mi[1];
+        let s02 = m[9] - mi[0] * mi[2];
+        let s11 = m[10] - mi[1] * mi[1] + eps;
+        let s12 = m[11] - mi[1] * mi[2];
+        let s22 = m[12] - mi[2] * mi[2] + eps;
         // inverse of the symmetric 3x3 matrix
         let i00 = s11 * s22 - s12 * s12;
         let i01 = s02 * s12 - s01 * s22;
@@ -294,12 +366,15 @@ pub fn guided_coefficients(guide: &RgbImage, p: &Plane, r: usize, eps: f32) -> [
         let a0 = (i00 * c[0] + i01 * c[1] + i02 * c[2]) * inv;
         let a1 = (i01 * c[0] + i11 * c[1] + i12 * c[2]) * inv;
         let a2 = (i02 * c[0] + i12 * c[1] + i22 * c[2]) * inv;
-        out[0].data[k] = a0;
-        out[1].data[k] = a1;
-        out[2].data[k] = a2;
-        out[3].data[k] = mp - a0 * mi[0] - a1 * mi[1] - a2 * mi[2];
+        out.copy_from_slice(&[a0, a1, a2, mp - a0 * mi[0] - a1 * mi[1] - a2 * mi[2]]);
     }
-    out.map(|c| box_mean(&c, r))
+    drop(means);
+    let smooth = box_mean_interleaved::<4>(&coef, wu, hu, r);
+    std::array::from_fn(|k| Plane {
+        width: w,
+        height: h,
+        data: smooth.iter().skip(k).step_by(4).copied().collect(),
+    })
 }
 
 /// Fast guided filter upsampling: coefficients computed at low resolution (`guide_low`, `p`
@@ -1390,6 +1465,28 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn interleaved_box_mean_is_box_mean_per_channel() {
+        for (w, h, r) in [(1usize, 1usize, 2usize), (9, 6, 1), (40, 23, 4), (5, 13, 7)] {
+            let data: Vec<f32> = (0..w * h * 3)
+                .map(|i| ((i * 37) % 23) as f32 / 7.0)
+                .collect();
+            let got = box_mean_interleaved::<3>(&data, w, h, r);
+            for c in 0..3 {
+                let p = Plane {
+                    width: w as u32,
+                    height: h as u32,
+                    data: data.iter().skip(c).step_by(3).copied().collect(),
+                };
+                let want = box_mean(&p, r);
+                let got_c: Vec<f32> = got.iter().skip(c).step_by(3).copied().collect();
+                assert_eq!(got_c, want.data, "{w}x{h} r{r} channel {c}");
+            }
+        }
+        // a wrong length gives zeros, not a panic
+        assert_eq!(box_mean_interleaved::<2>(&[1.0; 5], 2, 2, 1), vec![0.0; 5]);
     }
 
     #[test]
