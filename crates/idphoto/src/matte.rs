@@ -237,15 +237,42 @@ pub fn box_mean_interleaved<const C: usize>(
     h: usize,
     r: usize,
 ) -> Vec<f32> {
-    let n = w * h;
-    if n == 0 || data.len() != n * C {
+    let rw = w * C;
+    if rw == 0 || h == 0 || data.len() != rw * h {
         return vec![0f32; data.len()];
     }
-    // horizontal pass
-    let mut tmp = vec![0f32; n * C];
-    for (row, out) in data.chunks_exact(w * C).zip(tmp.chunks_exact_mut(w * C)) {
+    let mut out = vec![0f32; data.len()];
+    box_mean_streamed::<C>(
+        (w, h, r),
+        |y, row| row.copy_from_slice(&data[y * rw..(y + 1) * rw]),
+        |y, row| out[y * rw..(y + 1) * rw].copy_from_slice(row),
+    );
+    out
+}
+
+/// [`box_mean_interleaved`] over rows made on demand and handed on when ready: `row_in(y,
+/// row)` fills input row `y` (called once per row, in order), `row_out(y, row)` receives the
+/// means of row `y` (in order). Only 2r + 2 filtered rows are kept, so a many-channel filter
+/// stays in the cache and needs no whole-image buffers.
+pub fn box_mean_streamed<const C: usize>(
+    (w, h, r): (usize, usize, usize),
+    mut row_in: impl FnMut(usize, &mut [f32]),
+    mut row_out: impl FnMut(usize, &[f32]),
+) {
+    let rw = w * C;
+    if rw == 0 || h == 0 {
+        return;
+    }
+    let slots = 2 * r + 2;
+    let mut ring = vec![0f32; rw * slots.min(h)];
+    let mut input = vec![0f32; rw];
+    // the horizontal running sums of input row `y` into its ring slot
+    let mut filter_row = |y: usize, ring: &mut [f32]| {
+        row_in(y, &mut input);
+        let slot = y % slots;
+        let out = &mut ring[slot * rw..(slot + 1) * rw];
         let mut acc = [0f32; C];
-        for px in row[..(r.min(w - 1) + 1) * C].chunks_exact(C) {
+        for px in input[..(r.min(w - 1) + 1) * C].chunks_exact(C) {
             for c in 0..C {
                 acc[c] += px[c];
             }
@@ -259,47 +286,47 @@ pub fn box_mean_interleaved<const C: usize>(
                 o[c] = acc[c] / n;
             }
             if x + r + 1 < w {
-                let add = &row[(x + r + 1) * C..(x + r + 2) * C];
+                let add = &input[(x + r + 1) * C..(x + r + 2) * C];
                 for c in 0..C {
                     acc[c] += add[c];
                 }
                 cnt += 1;
             }
             if x >= r {
-                let sub = &row[(x - r) * C..(x - r + 1) * C];
+                let sub = &input[(x - r) * C..(x - r + 1) * C];
                 for c in 0..C {
                     acc[c] -= sub[c];
                 }
                 cnt -= 1;
             }
         }
-    }
-    // vertical pass, whole rows at a time
-    let rw = w * C;
-    let mut out = vec![0f32; n * C];
+    };
+    // the vertical running sums over the ring
+    let slot = |y: usize| (y % slots) * rw;
     let mut acc = vec![0f32; rw];
-    for row in tmp.chunks_exact(rw).take(r.min(h - 1) + 1) {
+    let mut out = vec![0f32; rw];
+    for y in 0..=r.min(h - 1) {
+        filter_row(y, &mut ring);
+        let row = &ring[slot(y)..slot(y) + rw];
         acc.iter_mut().zip(row).for_each(|(a, v)| *a += v);
     }
     let mut cnt = r.min(h - 1) + 1;
     for y in 0..h {
         let n = cnt as f32;
-        out[y * rw..(y + 1) * rw]
-            .iter_mut()
-            .zip(&acc)
-            .for_each(|(o, a)| *o = a / n);
+        out.iter_mut().zip(&acc).for_each(|(o, a)| *o = a / n);
+        row_out(y, &out);
         if y + r + 1 < h {
-            let add = &tmp[(y + r + 1) * rw..(y + r + 2) * rw];
-            acc.iter_mut().zip(add).for_each(|(a, v)| *a += v);
+            filter_row(y + r + 1, &mut ring);
+            let row = &ring[slot(y + r + 1)..slot(y + r + 1) + rw];
+            acc.iter_mut().zip(row).for_each(|(a, v)| *a += v);
             cnt += 1;
         }
         if y >= r {
-            let sub = &tmp[(y - r) * rw..(y - r + 1) * rw];
-            acc.iter_mut().zip(sub).for_each(|(a, v)| *a -= v);
+            let row = &ring[slot(y - r)..slot(y - r) + rw];
+            acc.iter_mut().zip(row).for_each(|(a, v)| *a -= v);
             cnt -= 1;
         }
     }
-    out
 }
 
 /// Colour guided filter coefficients: for each pixel, `q = a . I + b` fitted to `p` in a
@@ -307,74 +334,86 @@ pub fn box_mean_interleaved<const C: usize>(
 pub fn guided_coefficients(guide: &RgbImage, p: &Plane, r: usize, eps: f32) -> [Plane; 4] {
     let (w, h) = (p.width, p.height);
     let n = p.data.len();
-    if guide.dimensions() != (w, h) || n != (w * h) as usize {
-        return std::array::from_fn(|_| Plane::filled(w, h, 0.0));
-    }
-    // per pixel: I (3), p, I * p (3), the six products I_a * I_b; one box mean for all
-    const K: usize = 13;
-    let mut prods = vec![0f32; n * K];
-    for ((px, &pv), o) in guide
-        .as_raw()
-        .chunks_exact(3)
-        .zip(&p.data)
-        .zip(prods.chunks_exact_mut(K))
-    {
-        let i = [
-            px[0] as f32 / 255.0,
-            px[1] as f32 / 255.0,
-            px[2] as f32 / 255.0,
-        ];
-        o.copy_from_slice(&[
-            i[0],
-            i[1],
-            i[2],
-            pv,
-            i[0] * pv,
-            i[1] * pv,
-            i[2] * pv,
-            i[0] * i[0],
-            i[0] * i[1],
-            i[0] * i[2],
-            i[1] * i[1],
-            i[1] * i[2],
-            i[2] * i[2],
-        ]);
+    let mut out: [Plane; 4] = std::array::from_fn(|_| Plane::filled(w, h, 0.0));
+    if guide.dimensions() != (w, h) || n != (w * h) as usize || n == 0 {
+        return out;
     }
     let (wu, hu) = (w as usize, h as usize);
-    let means = box_mean_interleaved::<K>(&prods, wu, hu, r);
-    drop(prods);
+    let raw = guide.as_raw();
+    // per pixel: I (3), p, I * p (3), the six products I_a * I_b; one box mean for all
+    const K: usize = 13;
+    let products = |y: usize, row: &mut [f32]| {
+        let px = raw[y * wu * 3..(y + 1) * wu * 3].chunks_exact(3);
+        for ((px, &pv), o) in px
+            .zip(&p.data[y * wu..(y + 1) * wu])
+            .zip(row.chunks_exact_mut(K))
+        {
+            let i = [
+                px[0] as f32 / 255.0,
+                px[1] as f32 / 255.0,
+                px[2] as f32 / 255.0,
+            ];
+            o.copy_from_slice(&[
+                i[0],
+                i[1],
+                i[2],
+                pv,
+                i[0] * pv,
+                i[1] * pv,
+                i[2] * pv,
+                i[0] * i[0],
+                i[0] * i[1],
+                i[0] * i[2],
+                i[1] * i[1],
+                i[1] * i[2],
+                i[2] * i[2],
+            ]);
+        }
+    };
+    // the coefficients (a_r, a_g, a_b, b) of each pixel, interleaved
     let mut coef = vec![0f32; n * 4];
-    for (m, out) in means.chunks_exact(K).zip(coef.chunks_exact_mut(4)) {
-        let mi = [m[0], m[1], m[2]];
-        let mp = m[3];
-        let c = [m[4] - mi[0] * mp, m[5] - mi[1] * mp, m[6] - mi[2] * mp];
-        let s00 = m[7] - mi[0] * mi[0] + eps;
-        let s01 = m[8] - mi[0] * mi[1];
-        let s02 = m[9] - mi[0] * mi[2];
-        let s11 = m[10] - mi[1] * mi[1] + eps;
-        let s12 = m[11] - mi[1] * mi[2];
-        let s22 = m[12] - mi[2] * mi[2] + eps;
-        // inverse of the symmetric 3x3 matrix
-        let i00 = s11 * s22 - s12 * s12;
-        let i01 = s02 * s12 - s01 * s22;
-        let i02 = s01 * s12 - s02 * s11;
-        let i11 = s00 * s22 - s02 * s02;
-        let i12 = s01 * s02 - s00 * s12;
-        let i22 = s00 * s11 - s01 * s01;
-        let det = s00 * i00 + s01 * i01 + s02 * i02;
-        let inv = if det.abs() > 1e-12 { 1.0 / det } else { 0.0 };
-        let a0 = (i00 * c[0] + i01 * c[1] + i02 * c[2]) * inv;
-        let a1 = (i01 * c[0] + i11 * c[1] + i12 * c[2]) * inv;
-        let a2 = (i02 * c[0] + i12 * c[1] + i22 * c[2]) * inv;
-        out.copy_from_slice(&[a0, a1, a2, mp - a0 * mi[0] - a1 * mi[1] - a2 * mi[2]]);
-    }
-    drop(means);
-    let smooth = box_mean_interleaved::<4>(&coef, wu, hu, r);
-    std::array::from_fn(|k| Plane {
-        width: w,
-        height: h,
-        data: smooth.iter().skip(k).step_by(4).copied().collect(),
-    })
+    let solve = |y: usize, means: &[f32]| {
+        let row = &mut coef[y * wu * 4..(y + 1) * wu * 4];
+        for (m, out) in means.chunks_exact(K).zip(row.chunks_exact_mut(4)) {
+            let mi = [m[0], m[1], m[2]];
+            let mp = m[3];
+            let c = [m[4] - mi[0] * mp, m[5] - mi[1] * mp, m[6] - mi[2] * mp];
+            let s00 = m[7] - mi[0] * mi[0] + eps;
+            let s01 = m[8] - mi[0] * mi[1];
+            let s02 = m[9] - mi[0] * mi[2];
+            let s11 = m[10] - mi[1] * mi[1] + eps;
+            let s12 = m[11] - mi[1] * mi[2];
+            let s22 = m[12] - mi[2] * mi[2] + eps;
+            // inverse of the symmetric 3x3 matrix
+            let i00 = s11 * s22 - s12 * s12;
+            let i01 = s02 * s12 - s01 * s22;
+            let i02 = s01 * s12 - s02 * s11;
+            let i11 = s00 * s22 - s02 * s02;
+            let i12 = s01 * s02 - s00 * s12;
+            let i22 = s00 * s11 - s01 * s01;
+            let det = s00 * i00 + s01 * i01 + s02 * i02;
+            let inv = if det.abs() > 1e-12 { 1.0 / det } else { 0.0 };
+            let a0 = (i00 * c[0] + i01 * c[1] + i02 * c[2]) * inv;
+            let a1 = (i01 * c[0] + i11 * c[1] + i12 * c[2]) * inv;
+            let a2 = (i02 * c[0] + i12 * c[1] + i22 * c[2]) * inv;
+            out.copy_from_slice(&[a0, a1, a2, mp - a0 * mi[0] - a1 * mi[1] - a2 * mi[2]]);
+        }
+    };
+    box_mean_streamed::<K>((wu, hu, r), products, solve);
+    // the coefficients box-averaged, into four planes
+    let rw = wu * 4;
+    box_mean_streamed::<4>(
+        (wu, hu, r),
+        |y, row| row.copy_from_slice(&coef[y * rw..(y + 1) * rw]),
+        |y, means| {
+            for (x, m) in means.chunks_exact(4).enumerate() {
+                for (k, plane) in out.iter_mut().enumerate() {
+                    plane.data[y * wu + x] = m[k];
+                }
+            }
+        },
+    );
+    out
 }
 
 /// Fast guided filter upsampling: coefficients computed at low resolution (`guide_low`, `p`

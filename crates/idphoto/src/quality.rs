@@ -1083,33 +1083,32 @@ pub fn face_highlights(img: &RgbImage, y: &Plane, lm: &Landmarks, alpha: &Plane)
 /// turned into blotches, and texture, do not.
 pub fn background_residual(y: &Plane, bg: &[u8]) -> Option<f64> {
     const R: usize = 6;
-    let m = Plane {
-        width: y.width,
-        height: y.height,
-        data: bg.iter().map(|&b| f32::from(b)).collect(),
-    };
-    let ym = Plane {
-        width: y.width,
-        height: y.height,
-        data: y
-            .data
-            .iter()
-            .zip(bg)
-            .map(|(&v, &b)| v * f32::from(b))
-            .collect(),
-    };
-    let (bm, bym) = (
-        crate::matte::box_mean(&m, R),
-        crate::matte::box_mean(&ym, R),
-    );
-    let (mut sum, mut n) = (0f64, 0usize);
-    for (((&v, &b), &wm), &wym) in y.data.iter().zip(bg).zip(&bm.data).zip(&bym.data) {
-        if b == 1 && wm > 0.999 {
-            let r = f64::from(v - wym / wm);
-            sum += r * r;
-            n += 1;
-        }
+    let (w, h) = (y.width as usize, y.height as usize);
+    if bg.len() != w * h || y.data.len() != w * h {
+        return None;
     }
+    let (mut sum, mut n) = (0f64, 0usize);
+    // the background's share of each window and its mean luma there, in one pass
+    crate::matte::box_mean_streamed::<2>(
+        (w, h, R),
+        |r, row| {
+            let (lum, mask) = (&y.data[r * w..(r + 1) * w], &bg[r * w..(r + 1) * w]);
+            for ((o, &v), &b) in row.chunks_exact_mut(2).zip(lum).zip(mask) {
+                o[0] = f32::from(b);
+                o[1] = v * f32::from(b);
+            }
+        },
+        |r, means| {
+            let (lum, mask) = (&y.data[r * w..(r + 1) * w], &bg[r * w..(r + 1) * w]);
+            for ((m, &v), &b) in means.chunks_exact(2).zip(lum).zip(mask) {
+                if b == 1 && m[0] > 0.999 {
+                    let d = f64::from(v - m[1] / m[0]);
+                    sum += d * d;
+                    n += 1;
+                }
+            }
+        },
+    );
     (n >= 500).then(|| (sum / n as f64).sqrt())
 }
 

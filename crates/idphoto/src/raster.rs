@@ -312,7 +312,8 @@ unsafe fn warp_row_inside_avx2<T>(
         let br = _mm256_i32gather_epi32::<1>(base, i_br);
         for (k, o) in out.iter_mut().enumerate() {
             let sh = _mm256_set1_epi32(8 * k as i32);
-            let ch = |v: __m256i| _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(v, sh), byte));
+            let ch =
+                |v: __m256i| _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(v, sh), byte));
             let (t0, t1, b0, b1) = (ch(tl), ch(tr), ch(bl), ch(br));
             let t = _mm256_add_ps(t0, _mm256_mul_ps(fx, _mm256_sub_ps(t1, t0)));
             let bb = _mm256_add_ps(b0, _mm256_mul_ps(fx, _mm256_sub_ps(b1, b0)));
