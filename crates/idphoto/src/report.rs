@@ -374,21 +374,43 @@ fn message(code: &str, ok: bool, v: f64, min: Option<f64>, max: Option<f64>) -> 
         ),
         _ => ("不符合要求", "Out of range"),
     };
+    // one decimal, more (up to three) while the value would print as one of its limits:
+    // "measured 0.1, required <= 0.1" for 0.15 says nothing
+    let limits = [min, max].into_iter().flatten().filter(|l| l.is_finite());
+    let d = (1..=3)
+        .find(|&d| {
+            limits
+                .clone()
+                .all(|l| format!("{l:.d$}") != format!("{v:.d$}"))
+        })
+        .unwrap_or(3);
     let range = match (min, max) {
-        (Some(a), Some(b)) if a.is_finite() && b.is_finite() => format!("{a:.1}-{b:.1}"),
-        (Some(a), _) if a.is_finite() => format!(">= {a:.1}"),
-        (_, Some(b)) if b.is_finite() => format!("<= {b:.1}"),
+        (Some(a), Some(b)) if a.is_finite() && b.is_finite() => format!("{a:.d$}-{b:.d$}"),
+        (Some(a), _) if a.is_finite() => format!(">= {a:.d$}"),
+        (_, Some(b)) if b.is_finite() => format!("<= {b:.d$}"),
         _ => String::new(),
     };
     (
-        format!("{zh} (测量值 {v:.1}, 要求 {range})"),
-        format!("{en} (measured {v:.1}, required {range})"),
+        format!("{zh} (测量值 {v:.d$}, 要求 {range})"),
+        format!("{en} (measured {v:.d$}, required {range})"),
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_shows_enough_decimals_to_differ_from_the_limit() {
+        let (zh, en) = message("expression.mouth_closed", false, 0.15, None, Some(0.1));
+        assert!(en.ends_with("(measured 0.15, required <= 0.10)"), "{en}");
+        assert!(zh.contains("测量值 0.15"), "{zh}");
+        let (_, en) = message("pose.pitch", false, 5.63, Some(-5.0), Some(5.0));
+        assert!(en.ends_with("(measured 5.6, required -5.0-5.0)"), "{en}");
+        // equal to three decimals: three, no more
+        let (_, en) = message("image.noise", false, 3.0001, None, Some(3.0));
+        assert!(en.ends_with("(measured 3.000, required <= 3.000)"), "{en}");
+    }
 
     #[test]
     fn every_quality_code_has_its_own_message() {
