@@ -589,6 +589,11 @@ mod tests {
         for map in [
             Affine::rect(Point::new(30.0, 20.0), (50.0, 40.0), 0.3, (70, 55)),
             Affine::rect(Point::new(33.0, 25.0), (30.0, 20.0), -0.4, (70, 55)),
+            // inside rows ending at the last pixel: the vector loop must stop before reading
+            // past the buffer and leave those samples to the scalar one
+            Affine {
+                m: [0.897, 0.0, 0.2, 0.0, 0.849, 0.3],
+            },
         ] {
             check_warp(&img, &map);
         }
