@@ -140,10 +140,10 @@ fn fired(r: &Report, code: &str) -> (bool, bool) {
 }
 
 fn lin(v: u8) -> f32 {
-    idphoto::composite::srgb_to_linear(v as f32 / 255.0)
+    idphoto::raster::colour::srgb_to_linear(v as f32 / 255.0)
 }
 fn enc(v: f32) -> u8 {
-    (idphoto::composite::linear_to_srgb(v) * 255.0).round() as u8
+    (idphoto::raster::colour::linear_to_srgb(v) * 255.0).round() as u8
 }
 
 /// Tiny deterministic RNG (xorshift64*).

@@ -16,10 +16,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use idphoto::composite::{composite, composite_linear, linear_to_srgb, srgb_to_linear};
+use idphoto::composite::{composite, composite_linear};
 use idphoto::foreground;
 use idphoto::matte::{self, RefineOptions};
 use idphoto::matting_metrics::{contour_band, errors_in, Errors};
+use idphoto::raster::colour::{linear_to_srgb, srgb_to_linear};
 use idphoto::raster::{resize_rgb, Plane};
 use image::{GrayImage, RgbImage};
 

@@ -12,7 +12,7 @@
 
 use image::RgbImage;
 
-use crate::composite::srgb_to_linear;
+use crate::raster::colour::srgb_to_linear_lut;
 use crate::raster::Plane;
 
 /// Parameters of the multi-level solver (pymatting's defaults).
@@ -180,7 +180,7 @@ pub fn estimate_fg_bg(image: &[f32], alpha: &Plane, opts: &MlOptions) -> (Vec<f3
 
 /// Image to interleaved linear-light RGB in 0..1.
 pub fn to_linear(img: &RgbImage) -> Vec<f32> {
-    let lut = lut();
+    let lut = srgb_to_linear_lut();
     img.as_raw().iter().map(|&v| lut[v as usize]).collect()
 }
 
@@ -228,7 +228,7 @@ pub fn estimate_ml(img: &RgbImage, alpha: &Plane) -> Foreground {
     if w == 0 || h == 0 || alpha.width != wu || alpha.height != hu || alpha.data.len() != w * h {
         return out;
     }
-    let lut = lut();
+    let lut = srgb_to_linear_lut();
     let raw = img.as_raw();
     let k = w.max(h).div_ceil(COARSE_SIDE).max(1);
     let (cw, ch) = (w.div_ceil(k), h.div_ceil(k));
@@ -440,11 +440,6 @@ fn despill_capped(c: [f32; 3], bg: [f32; 3], fg: [f32; 3], cap: f32) -> Option<[
     Some(std::array::from_fn(|k| (c[k] - s * u[k]).clamp(0.0, 1.0)))
 }
 
-fn lut() -> &'static [f32; 256] {
-    static LUT: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
-    LUT.get_or_init(|| std::array::from_fn(|i| srgb_to_linear(i as f32 / 255.0)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,7 +514,7 @@ mod tests {
         let img = RgbImage::from_fn(w, h, |x, y| {
             let a = alpha.data[(y * w + x) as usize];
             image::Rgb(std::array::from_fn(|c| {
-                (crate::composite::linear_to_srgb(a * f[c] + (1.0 - a) * b[c]) * 255.0).round()
+                (crate::raster::colour::linear_to_srgb(a * f[c] + (1.0 - a) * b[c]) * 255.0).round()
                     as u8
             }))
         });

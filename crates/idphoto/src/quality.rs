@@ -169,20 +169,9 @@ pub const MIN_EAR_SKIN_PCT: f64 = 5.0;
 // ---------------------------------------------------------------------------------------------
 // Colour
 
-fn lin_lut() -> &'static [f32; 256] {
-    static LUT: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
-    LUT.get_or_init(|| {
-        let mut t = [0f32; 256];
-        for (i, v) in t.iter_mut().enumerate() {
-            *v = crate::composite::srgb_to_linear(i as f32 / 255.0);
-        }
-        t
-    })
-}
-
 /// sRGB (0..255 per channel, may be fractional) to CIE L*a*b* (D65).
 pub fn srgb_to_lab(rgb: [f64; 3]) -> [f64; 3] {
-    let lin = rgb.map(|c| crate::composite::srgb_to_linear((c / 255.0) as f32) as f64);
+    let lin = rgb.map(|c| crate::raster::colour::srgb_to_linear((c / 255.0) as f32) as f64);
     lin_to_lab(lin)
 }
 
@@ -593,7 +582,7 @@ pub fn background_mask(alpha: &Plane) -> Vec<u8> {
 /// Measures the background given by `mask`.
 pub fn background_stats(img: &RgbImage, y: &Plane, mask: &[u8]) -> Option<BackgroundStats> {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let lut = lin_lut();
+    let lut = crate::raster::colour::srgb_to_linear_lut();
     let mut sum = [0f64; 3];
     let (mut g, mut n) = (0f64, 0usize);
     let cells = 8usize;
@@ -876,7 +865,7 @@ pub fn quality_rules(
     let mut outer = [(0f64, 0usize); 2];
     let mut lab_sum = [0f64; 3];
     let mut lab_n = 0usize;
-    let lut = lin_lut();
+    let lut = crate::raster::colour::srgb_to_linear_lut();
     let raw = img.as_raw();
     for yy in 0..h {
         for xx in 0..w {
@@ -1301,7 +1290,7 @@ fn advisory_rules(
 
 fn mean_lab_skin(img: &RgbImage, face: &Face, alpha: &Plane) -> [f64; 3] {
     let (w, h) = img.dimensions();
-    let lut = lin_lut();
+    let lut = crate::raster::colour::srgb_to_linear_lut();
     let raw = img.as_raw();
     let mut s = [0f64; 3];
     let mut n = 0usize;
@@ -1538,11 +1527,11 @@ mod tests {
     }
 
     fn lin8(v: u8) -> f32 {
-        crate::composite::srgb_to_linear(v as f32 / 255.0)
+        crate::raster::colour::srgb_to_linear(v as f32 / 255.0)
     }
 
     fn enc8(v: f32) -> u8 {
-        (crate::composite::linear_to_srgb(v.clamp(0.0, 1.0)) * 255.0).round() as u8
+        (crate::raster::colour::linear_to_srgb(v.clamp(0.0, 1.0)) * 255.0).round() as u8
     }
 
     /// One defect per pixel check: the clean output passes each check, the defect makes its

@@ -1,5 +1,7 @@
 //! Small raster helpers: affine sampling, resizing with fast_image_resize, float planes.
 
+pub mod colour;
+
 use fast_image_resize::{images::Image, images::ImageRef, FilterType, PixelType, ResizeAlg};
 use fast_image_resize::{ResizeOptions, Resizer};
 use image::RgbImage;
