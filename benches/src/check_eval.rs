@@ -237,8 +237,8 @@ struct Ctx {
 
 /// Face geometry and which side of the face is lit more, from the clean output.
 fn face_ctx(img: &RgbImage, alpha: &idphoto::raster::Plane) -> Option<(f32, f32, f32)> {
-    let faces = idphoto::detect::detect_faces(img, &Default::default()).ok()?;
-    let lm = idphoto::landmarks::landmarks_refined(img, faces.first()?).ok()?;
+    let faces = idphoto::face::detect::detect_faces(img, &Default::default()).ok()?;
+    let lm = idphoto::face::landmarks::landmarks_refined(img, faces.first()?).ok()?;
     let em = lm.eye_mid();
     let (fw, chin) = (lm.face_width(), lm.chin().y);
     let (mut l, mut r) = ((0f64, 0usize), (0f64, 0usize));
@@ -486,11 +486,11 @@ fn main() {
             }
             let alpha = idphoto::matte::person_matte(&img).expect("matte");
             // time of the quality rules alone (landmarks from a fresh detection)
-            if let Ok(faces) = idphoto::detect::detect_faces(&img, &Default::default()) {
+            if let Ok(faces) = idphoto::face::detect::detect_faces(&img, &Default::default()) {
                 if let Some(f) = faces.first() {
-                    let lm = idphoto::landmarks::landmarks_refined(&img, f).expect("lm");
+                    let lm = idphoto::face::landmarks::landmarks_refined(&img, f).expect("lm");
                     let t = Instant::now();
-                    let _ = idphoto::quality::quality_rules(&img, &lm, &alpha, &spec);
+                    let _ = idphoto::check::quality::quality_rules(&img, &lm, &alpha, &spec);
                     quality_times.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
             }

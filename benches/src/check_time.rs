@@ -57,28 +57,29 @@ fn main() {
             let t_dec = min_ms(runs, || {
                 let _ = idphoto::decode::decode(&jpeg, &Default::default());
             });
-            let faces = idphoto::detect::detect_faces(&img, &Default::default()).expect("det");
+            let faces =
+                idphoto::face::detect::detect_faces(&img, &Default::default()).expect("det");
             let Some(face) = faces.first() else { continue };
             let t_det = min_ms(runs, || {
-                let _ = idphoto::detect::detect_faces(&img, &Default::default());
+                let _ = idphoto::face::detect::detect_faces(&img, &Default::default());
             });
             let t_lm1 = min_ms(runs, || {
-                let _ = idphoto::landmarks::landmarks_fast(&img, face, 0.9);
+                let _ = idphoto::face::landmarks::landmarks_fast(&img, face, 0.9);
             });
             let t_lm2 = min_ms(runs, || {
-                let _ = idphoto::landmarks::landmarks_refined(&img, face);
+                let _ = idphoto::face::landmarks::landmarks_refined(&img, face);
             });
             let t_matte = min_ms(runs, || {
                 let _ = idphoto::matte::person_matte(&img);
             });
-            let lm = idphoto::landmarks::landmarks_refined(&img, face).expect("lm");
+            let lm = idphoto::face::landmarks::landmarks_refined(&img, face).expect("lm");
             let alpha = idphoto::matte::person_matte(&img).expect("matte");
-            let fast = idphoto::validate::border_matte(&img, &lm).is_some();
+            let fast = idphoto::check::border_matte(&img, &lm).is_some();
             let t_bm = min_ms(runs, || {
-                let _ = idphoto::validate::border_matte(&img, &lm);
+                let _ = idphoto::check::border_matte(&img, &lm);
             });
             let t_q = min_ms(runs, || {
-                let _ = idphoto::quality::quality_rules(&img, &lm, &alpha, &spec);
+                let _ = idphoto::check::quality::quality_rules(&img, &lm, &alpha, &spec);
             });
             let t_full = min_ms(runs, || {
                 let _ = idphoto::check(&jpeg, &spec);

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use idphoto::detect::{detect_faces, DetectOptions, Face};
+use idphoto::face::detect::{detect_faces, DetectOptions, Face};
 
 fn shared() -> PathBuf {
     std::env::var_os("IDPHOTO_SHARED")

@@ -141,7 +141,7 @@ fn main() {
     if let Some(path) = get("--one") {
         let up: f64 = get("--max-upscale")
             .and_then(|v| v.parse().ok())
-            .unwrap_or(idphoto::pipeline::DEFAULT_MAX_UPSCALE);
+            .unwrap_or(idphoto::DEFAULT_MAX_UPSCALE);
         std::process::exit(run_one(&path, &spec, runs, up));
     }
     let bench = shared().join("data/bench");

@@ -21,7 +21,8 @@ use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
 use crate::error::{Error, Result};
 
 /// Resource limits applied by [`decode`] before any pixel buffer is allocated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Maximum width x height, as declared by the file header. Default 100 000 000.
     pub max_pixels: u64,

@@ -5,14 +5,14 @@
 
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod composite;
 pub mod decode;
-pub mod detect;
 pub mod encode;
 pub mod error;
+pub mod face;
 pub mod foreground;
 pub mod geometry;
-pub mod landmarks;
 pub mod matte;
 pub mod matting_metrics;
 pub mod models;
@@ -20,17 +20,19 @@ mod nn_ops;
 mod nn_pointwise;
 mod nn_spatial;
 mod nn_strided;
+pub mod options;
 pub mod pipeline;
-pub mod quality;
 pub mod raster;
+pub mod render;
 pub mod report;
 pub mod spec;
-pub mod validate;
 
 #[cfg(test)]
 mod test_support;
 
 pub use error::{Error, Result};
-pub use pipeline::{check, process, FaceHint, Options, Output};
+pub use face::FaceHint;
+pub use options::{Options, DEFAULT_MAX_UPSCALE};
+pub use pipeline::{check, process, Output};
 pub use report::Report;
 pub use spec::Spec;

@@ -502,6 +502,14 @@ impl Spec {
 /// Turns a serde error into [`Error::InvalidSpec`], naming the field by its JSON path
 /// (`pixels.width`, `geometry.face_width.min`, `background.allowed[0].hex`).
 fn json_error(json: &str, e: &serde_json::Error) -> Error {
+    Error::InvalidSpec {
+        field: json_error_field(json, e),
+        reason: e.to_string(),
+    }
+}
+
+/// The JSON path (`a.b[2].c`) of the field a serde_json error is about, or `(document)`.
+pub(crate) fn json_error_field(json: &str, e: &serde_json::Error) -> String {
     let msg = e.to_string();
     let offset = byte_offset(json, e.line(), e.column());
     // serde names the field itself for "missing field `x`" and "unknown field `x`"; the path
@@ -520,12 +528,11 @@ fn json_error(json: &str, e: &serde_json::Error) -> Error {
     } else {
         json_path(json, offset, true)
     };
-    let field = if field.is_empty() {
+    if field.is_empty() {
         "(document)".to_string()
     } else {
         field
-    };
-    Error::InvalidSpec { field, reason: msg }
+    }
 }
 
 /// Byte offset of serde_json's 1-based `line`/`column` (column counts bytes; 0 means "at the

@@ -4,7 +4,7 @@
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::detect::Face;
+use super::detect::Face;
 use crate::error::Result;
 use crate::models;
 use crate::raster::{warp_rgb_f32, Affine, Point};
@@ -221,7 +221,7 @@ pub fn landmarks_fast(img: &RgbImage, face: &Face, min_presence: f32) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{detect_faces, DetectOptions};
+    use crate::face::detect::{detect_faces, DetectOptions};
     use crate::models::tests::shared_dir;
 
     #[test]

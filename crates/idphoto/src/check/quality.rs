@@ -15,7 +15,7 @@
 
 use image::RgbImage;
 
-use crate::landmarks::{Landmarks, CHIN, LEFT_CHEEK, NOSE_TIP, RIGHT_CHEEK};
+use crate::face::landmarks::{Landmarks, CHIN, LEFT_CHEEK, NOSE_TIP, RIGHT_CHEEK};
 use crate::raster::{Plane, Point};
 use crate::report::{RuleResult, Status};
 use crate::spec::Spec;
@@ -1319,7 +1319,7 @@ fn mean_lab_skin(img: &RgbImage, face: &Face, alpha: &Plane) -> [f64; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{detect_faces, DetectOptions};
+    use crate::face::detect::{detect_faces, DetectOptions};
 
     /// A compliant cn-id-card output of the repository's fixture photo, its landmarks and matte.
     fn clean() -> (RgbImage, Landmarks, Plane, Spec) {
@@ -1330,7 +1330,7 @@ mod tests {
 
     fn measure(img: &RgbImage) -> (Landmarks, Plane) {
         let faces = detect_faces(img, &DetectOptions::default()).unwrap();
-        let lm = crate::landmarks::landmarks_refined(img, &faces[0]).unwrap();
+        let lm = crate::face::landmarks::landmarks_refined(img, &faces[0]).unwrap();
         (lm, crate::matte::person_matte(img).unwrap())
     }
 

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
 use crate::raster::Point;
 use crate::spec::{GeometryRule, Limit, PxRange, Spec, Unit};
 
@@ -280,6 +281,57 @@ pub fn min_scale(rules: &[PxRule], head: &Head) -> f64 {
             (r.range.min.is_finite() && m > 0.0).then(|| r.range.min / m)
         })
         .fold(0.0, f64::max)
+}
+
+/// Source face width (px) at which the spec needs no upscaling, estimated with average head
+/// proportions.
+pub(crate) fn needed_face_px(rules: &[PxRule]) -> f32 {
+    let unit = Head {
+        eye_mid: Point::new(0.0, 0.0),
+        inter_eye: 1.0 / 2.4,
+        face_width: 1.0,
+        chin_y: 0.8,
+        crown_y: -0.8,
+    };
+    let k = min_scale(rules, &unit) as f32;
+    if k.is_finite() && k > 0.0 {
+        k
+    } else {
+        100.0
+    }
+}
+
+/// Solves the placement, refusing faces that would need more than `max_upscale`.
+pub(crate) fn solve_limited(
+    rules: &[PxRule],
+    head: &Head,
+    w: u32,
+    h: u32,
+    max_upscale: f64,
+) -> Result<Placement> {
+    let free = solve(rules, head, w, h, f64::INFINITY);
+    if free.placement.scale <= max_upscale {
+        return Ok(free.placement);
+    }
+    let limited = solve(rules, head, w, h, max_upscale);
+    let newly_broken = limited
+        .violated
+        .iter()
+        .any(|r| is_scale_rule(*r) && !free.violated.contains(r));
+    if newly_broken {
+        // smallest scale meeting the scale rules the free solution meets
+        let kept: Vec<PxRule> = rules
+            .iter()
+            .filter(|r| !free.violated.contains(&r.rule))
+            .cloned()
+            .collect();
+        let s_need = min_scale(&kept, head).max(1e-6);
+        return Err(Error::FaceTooSmall {
+            face_px: head.face_width,
+            min_face_px: (head.face_width as f64 * s_need / max_upscale) as f32,
+        });
+    }
+    Ok(limited.placement)
 }
 
 #[cfg(test)]

@@ -5,16 +5,16 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::landmarks::Landmarks;
 use crate::models;
-use crate::raster::{downscale_to, warp_rgb, Affine, Point};
+use crate::raster::{downscale_to, Point};
 
 /// Detection score threshold. Measured on `shared/data/detection` (see `benches/`): MediaPipe's
 /// default 0.5 keeps clothing false positives; this value keeps every labelled face that is
 /// large enough for an ID photo.
 pub const SCORE_THRESHOLD: f32 = 0.6;
 
-const INPUT: usize = 128;
+/// Side of the detector's exported input (and of its tiles).
+pub(super) const INPUT: usize = 128;
 const NMS_IOU: f32 = 0.3;
 
 /// A detected face, in the coordinates of the image it was detected in.
@@ -92,7 +92,11 @@ fn sigmoid(x: f32) -> f32 {
 
 /// Runs the detector on one `w` x `h` tile (sides multiples of 16) given as RGB bytes;
 /// returns faces in tile pixels.
-fn detect_tile(tile: &[u8], (w, h): (usize, usize), threshold: f32) -> Result<Vec<Face>> {
+pub(super) fn detect_tile(
+    tile: &[u8],
+    (w, h): (usize, usize),
+    threshold: f32,
+) -> Result<Vec<Face>> {
     let input: Vec<f32> = tile.iter().map(|&v| v as f32 / 127.5 - 1.0).collect();
     let model = models::face_detector_at(w, h)?;
     let out = model.run(input)?;
@@ -274,42 +278,6 @@ pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>> {
     }
     found.sort_by(|a, b| b.w.total_cmp(&a.w));
     Ok(found)
-}
-
-/// Side of the square [`confirm`] looks at, in widths of the landmarks' extent.
-const CONFIRM_SIDE: f32 = 2.0;
-
-/// The detector's second opinion on a face found by the landmark model: its best score for a
-/// face centred in a square of twice the landmarks' extent, levelled by their roll, seen at
-/// 128x128 (the scale it was trained for). A pyramid level sees a face at whatever scale and
-/// offset the tiles give; a weak detection there (a window pattern, a texture) that the
-/// landmark model takes for a face scores low here too, while real faces score high. On the
-/// shared photos: real faces 0.78-0.96 (a face cut by the edge 0.78), the detections the
-/// landmark model rejects 0.56-0.60, and a building facade it accepted (obama1.jpg) 0.48.
-pub fn confirm(img: &RgbImage, lm: &Landmarks) -> Result<f32> {
-    let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
-    for p in &lm.points {
-        (x0, x1) = (x0.min(p[0]), x1.max(p[0]));
-        (y0, y1) = (y0.min(p[1]), y1.max(p[1]));
-    }
-    let side = (x1 - x0).max(y1 - y0) * CONFIRM_SIDE;
-    if !(side.is_finite() && side > 1.0) {
-        return Ok(0.0);
-    }
-    let center = Point::new((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-    let n = INPUT as u32;
-    let map = Affine::rect(center, (side, side), lm.roll_deg().to_radians(), (n, n));
-    let crop = warp_rgb(img, &map, n, n)?;
-    let faces = detect_tile(crop.as_raw(), (INPUT, INPUT), 0.0)?;
-    let mid = INPUT as f32 / 2.0;
-    Ok(faces
-        .iter()
-        .filter(|f| {
-            let c = f.center();
-            (c.x - mid).abs() < INPUT as f32 / 4.0 && (c.y - mid).abs() < INPUT as f32 / 4.0
-        })
-        .map(|f| f.score)
-        .fold(0.0, f32::max))
 }
 
 /// Tile origins covering `len` pixels with 128-px tiles overlapping by at least 25 %.

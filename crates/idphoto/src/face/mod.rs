@@ -1,0 +1,18 @@
+//! The face: detection (BlazeFace over an image pyramid), landmarks (FaceMesh, 468 points)
+//! and the measures derived from them (eye line, chin, face width, roll), which detections
+//! count as faces, and the one face a photo is made from.
+
+mod confirm;
+pub mod detect;
+mod find;
+mod hint;
+pub mod landmarks;
+mod presence;
+
+pub use confirm::confirm;
+pub use detect::{detect_faces, DetectOptions, Face};
+pub(crate) use find::{check_face_inside, find_face};
+pub use hint::FaceHint;
+pub use landmarks::Landmarks;
+pub(crate) use presence::is_face;
+pub use presence::{COMPARABLE_FACE_FRACTION, CONFIRM_BELOW, MIN_CONFIRM, MIN_PRESENCE};

@@ -1,0 +1,251 @@
+//! The end-to-end pipeline, orchestration only: [`process`] turns a photo into a compliant ID
+//! photo (decode, face, matte, crop, render, encode, re-check), [`check`] measures any photo
+//! against a spec.
+
+mod make;
+mod reduction;
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+use std::time::Instant;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+use web_time::Instant;
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::decode::{self, Limits};
+use crate::error::{Error, Result};
+use crate::options::{output_size, Options};
+use crate::report::Report;
+use crate::spec::Spec;
+pub use reduction::REDUCED_DECODE_FACE_FRACTION;
+use reduction::{finer_reduction, initial_reduction, scale_options};
+
+/// Time spent in each stage, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Timings {
+    /// Decoding, orientation and colour conversion.
+    pub decode_ms: f64,
+    /// Face detection and landmarks.
+    pub detect_ms: f64,
+    /// Person segmentation.
+    pub segment_ms: f64,
+    /// Matte refinement and compositing.
+    pub refine_ms: f64,
+    /// Crop solve and the resize to the output size.
+    pub crop_resize_ms: f64,
+    /// JPEG encoding to the size window.
+    pub encode_ms: f64,
+    /// Re-checking the output.
+    pub check_ms: f64,
+    /// How many times the output was rendered, encoded and checked (more than one when the
+    /// re-check moved the crown).
+    pub passes: u32,
+}
+
+/// Result of [`process`].
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The encoded JPEG.
+    pub jpeg: Vec<u8>,
+    /// Output width.
+    pub width: u32,
+    /// Output height.
+    pub height: u32,
+    /// JPEG quality used.
+    pub quality: u8,
+    /// Compliance report measured again on the encoded output.
+    pub report: Report,
+    /// Per-stage times.
+    pub timings: Timings,
+    /// The photo was decoded at 1/`source_reduction` of its size (1, 2, 4 or 8; see
+    /// [`process`]).
+    pub source_reduction: u32,
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Largest scale (output px per input px) accepted from a reduced decode: below 1 so that the
+/// crown corrections of the later passes never turn it into an upscale.
+const REDUCED_MAX_SCALE: f64 = 0.95;
+
+/// Makes an ID photo from encoded image bytes (JPEG, PNG, WebP).
+///
+/// Large JPEGs (phone photos) are decoded at 1/2, 1/4 or 1/8 of their size when the face
+/// still has at least the pixels the output needs (see [`REDUCED_DECODE_FACE_FRACTION`]);
+/// the output never depends on more than that: a face that would need upscaling at the
+/// reduced size is taken from a finer decode.
+pub fn process(bytes: &[u8], spec: &Spec, opts: &Options) -> Result<Output> {
+    spec.validate()?;
+    let (out_w, out_h) = output_size(spec, opts)?;
+    let mut reduction = initial_reduction(bytes, spec, out_w, out_h, opts);
+    let mut decode_ms = 0.0;
+    loop {
+        let t = Instant::now();
+        let decoded = decode::decode_reduced(bytes, &opts.limits, reduction)?;
+        decode_ms += ms(t);
+        let r = decoded.reduction;
+        let scaled;
+        let o = if r > 1 {
+            scaled = scale_options(opts, r);
+            &scaled
+        } else {
+            opts
+        };
+        match make::make(&decoded.image, spec, o, r) {
+            Ok(Made::Done(mut out)) => {
+                out.timings.decode_ms = decode_ms;
+                out.source_reduction = r;
+                return Ok(*out);
+            }
+            // the face needs more pixels than the reduced decode has
+            Ok(Made::NeedsScale(scale)) => reduction = finer_reduction(r, scale),
+            // small faces may only be found, or measured, at full size
+            Err(Error::NoFace | Error::FaceTooSmall { .. }) if r > 1 => reduction = 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// What [`make`] did.
+enum Made {
+    /// The photo.
+    Done(Box<Output>),
+    /// Not made: the face needs this upscale (output px per input px, above 1) and the input
+    /// was a reduced decode.
+    NeedsScale(f64),
+}
+
+/// Makes an ID photo from decoded pixels (sRGB, orientation already applied).
+pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Output> {
+    match make::make(img, spec, opts, 1)? {
+        Made::Done(out) => Ok(*out),
+        Made::NeedsScale(_) => Err(Error::Internal("upscale refused on a full decode".into())),
+    }
+}
+
+/// Checks encoded image bytes against a spec: file rules, then every geometric rule measured
+/// on the image.
+pub fn check(bytes: &[u8], spec: &Spec) -> Result<Report> {
+    spec.validate()?;
+    let info = decode::inspect(bytes)?;
+    let decoded = decode::decode(bytes, &Limits::default())?;
+    crate::check::check_decoded(&decoded.image, spec, Some((&info, bytes.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Status;
+    use crate::spec::presets;
+
+    #[test]
+    fn source_resolution_warns_when_the_face_was_upscaled() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/photos");
+        let full = image::open(dir.join("obama.jpg")).unwrap().to_rgb8();
+        let spec = presets::get("cn-id-card").unwrap();
+        let o = Options {
+            max_upscale: 3.0,
+            ..Options::default()
+        };
+        let rule = |img: &RgbImage| {
+            let out = process_image(img, &spec, &o).unwrap();
+            out.report.rule("face.source_resolution").unwrap().clone()
+        };
+        let r = rule(&full);
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert!(r.value.unwrap() < 1.0);
+        let small = image::imageops::resize(
+            &full,
+            full.width() * 2 / 5,
+            full.height() * 2 / 5,
+            image::imageops::FilterType::Triangle,
+        );
+        let r = rule(&small);
+        assert_eq!(r.status, Status::Warn, "{r:?}");
+        assert!(r.value.unwrap() > 1.0, "{r:?}");
+    }
+
+    #[test]
+    fn small_face_in_a_large_photo_is_decoded_finer() {
+        // the fixture portrait at the bottom of a 3600x4800 canvas: a fifth of the short side
+        // at half size would be enough, but this face is not, so the photo is decoded again
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/photos");
+        let small = image::open(dir.join("obama.jpg")).unwrap().to_rgb8();
+        let fill = *small.get_pixel(0, 0);
+        let mut canvas = RgbImage::from_pixel(3600, 4800, fill);
+        image::imageops::replace(&mut canvas, &small, 1345, i64::from(4800 - small.height()));
+        let bytes = crate::encode::encode_jpeg(&canvas, 72, (None, None))
+            .unwrap()
+            .bytes;
+        let spec = presets::get("cn-id-card").unwrap();
+        let o = Options::default();
+        assert_eq!(initial_reduction(&bytes, &spec, 358, 441, &o), 2);
+        let out = process(&bytes, &spec, &o).unwrap();
+        assert_eq!(out.source_reduction, 1);
+        let full = process_image(&canvas, &spec, &o).unwrap();
+        for r in &out.report.rules {
+            if r.code.starts_with("geometry.") {
+                let f = full.report.rule(&r.code).unwrap();
+                assert_eq!(r.status, f.status, "{r:?} / {f:?}");
+                assert!(
+                    (r.value.unwrap() - f.value.unwrap()).abs() < 1.0,
+                    "{r:?} / {f:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn reduced_decode_gives_the_same_photo() {
+        let Some(shared) = crate::models::tests::shared_dir() else {
+            return;
+        };
+        let bytes = std::fs::read(shared.join("data/bench/phone12mp_exif6.jpg")).unwrap();
+        let spec = presets::get("cn-id-card").unwrap();
+        let o = Options::default();
+        let reduced = process(&bytes, &spec, &o).unwrap();
+        assert_eq!(reduced.source_reduction, 2);
+        let full_img = decode::decode(&bytes, &Limits::default()).unwrap().image;
+        let full = process_image(&full_img, &spec, &o).unwrap();
+        // the subject looks up and aside (pose fails in both): the rules the pipeline
+        // controls must pass
+        for r in &reduced.report.rules {
+            if ["geometry.", "file.", "background."]
+                .iter()
+                .any(|p| r.code.starts_with(p))
+            {
+                assert!(
+                    matches!(r.status, Status::Pass | Status::Waived | Status::Warn),
+                    "{r:?}"
+                );
+            }
+        }
+        for code in [
+            "geometry.crown_margin",
+            "geometry.face_width",
+            "geometry.eye_line_from_bottom",
+        ] {
+            let v = |r: &Report| r.rule(code).and_then(|r| r.value);
+            let (a, b) = (v(&reduced.report), v(&full.report));
+            assert!(
+                matches!((a, b), (Some(a), Some(b)) if (a - b).abs() <= 3.0),
+                "{code}: reduced {a:?}, full {b:?}"
+            );
+        }
+        let (a, b) = (
+            image::load_from_memory(&reduced.jpeg).unwrap().to_rgb8(),
+            image::load_from_memory(&full.jpeg).unwrap().to_rgb8(),
+        );
+        let diff: f64 = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| (f64::from(*x) - f64::from(*y)).abs())
+            .sum::<f64>()
+            / a.as_raw().len() as f64;
+        assert!(diff < 6.0, "mean abs difference {diff:.2}");
+    }
+}
