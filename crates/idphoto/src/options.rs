@@ -61,6 +61,12 @@ impl Options {
     /// defaults). An unknown field, or a value of the wrong type, is
     /// [`Error::InvalidOption`] naming the field (its JSON path, e.g. `face.bbox`).
     pub fn from_json(json: &str) -> Result<Options> {
+        if !json.trim_start().starts_with('{') {
+            return Err(Error::InvalidOption {
+                option: "(document)".into(),
+                reason: "options must be a JSON object".into(),
+            });
+        }
         let opts: Options = serde_json::from_str(json).map_err(|e| Error::InvalidOption {
             option: crate::spec::json_error_field(json, &e),
             reason: e.to_string(),
