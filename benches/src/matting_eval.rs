@@ -13,16 +13,18 @@
 //! timing, median and minimum of N runs), `--alpha IN OUT` (the refined alpha of one photo).
 //! `FRINGE_DIAG=1` prints the fringe of every photo (the table shows the mean).
 
+mod matting_metrics;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use idphoto::composite::{composite, composite_linear};
 use idphoto::foreground;
 use idphoto::matte::{self, RefineOptions};
-use idphoto::matting_metrics::{contour_band, errors_in, Errors};
 use idphoto::raster::colour::{linear_to_srgb, srgb_to_linear};
 use idphoto::raster::{resize_rgb, Plane};
 use image::{GrayImage, RgbImage};
+use matting_metrics::{contour_band, errors_in, Errors};
 
 /// Contour band half-width at the evaluation scale (long side about 1200 px).
 const BAND_RADIUS: usize = 10;

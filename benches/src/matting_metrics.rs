@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 
-use crate::raster::Plane;
+use idphoto::raster::Plane;
 
 fn check(a: &Plane, b: &Plane) {
     assert!(
@@ -25,6 +25,7 @@ fn in_mask(mask: Option<&[bool]>, i: usize) -> bool {
 }
 
 /// Sum of absolute differences.
+#[cfg(test)]
 pub fn sad(pred: &Plane, gt: &Plane, mask: Option<&[bool]>) -> f64 {
     check(pred, gt);
     (0..pred.data.len())
@@ -34,6 +35,7 @@ pub fn sad(pred: &Plane, gt: &Plane, mask: Option<&[bool]>) -> f64 {
 }
 
 /// Mean squared error (over the masked pixels; 0 when the mask is empty).
+#[cfg(test)]
 pub fn mse(pred: &Plane, gt: &Plane, mask: Option<&[bool]>) -> f64 {
     check(pred, gt);
     let (mut s, mut n) = (0f64, 0usize);
@@ -98,6 +100,7 @@ pub fn gradient_magnitude(p: &Plane, sigma: f32) -> Plane {
 }
 
 /// Gradient error: sum of squared differences of the Gaussian gradient magnitudes.
+#[cfg(test)]
 pub fn gradient_error(pred: &Plane, gt: &Plane, mask: Option<&[bool]>) -> f64 {
     check(pred, gt);
     let gp = gradient_magnitude(pred, 1.4);
@@ -189,6 +192,7 @@ pub fn connectivity_map(pred: &Plane, gt: &Plane) -> Vec<f32> {
 }
 
 /// Connectivity error: the sum of [`connectivity_map`] over the region.
+#[cfg(test)]
 pub fn connectivity_error(pred: &Plane, gt: &Plane, mask: Option<&[bool]>) -> f64 {
     connectivity_map(pred, gt)
         .iter()
@@ -215,7 +219,7 @@ pub fn contour_band(gt: &Plane, radius: usize) -> Vec<bool> {
             }
         }
     }
-    crate::matte::box_mean(&edge, radius)
+    idphoto::matte::box_mean(&edge, radius)
         .data
         .iter()
         .map(|&v| v > 1e-6)
@@ -233,11 +237,6 @@ pub struct Errors {
     pub grad: f64,
     /// Connectivity error.
     pub conn: f64,
-}
-
-/// Computes [`Errors`] over `mask` (or the whole image).
-pub fn errors(pred: &Plane, gt: &Plane, mask: Option<&[bool]>) -> Errors {
-    errors_in(pred, gt, &[mask])[0]
 }
 
 /// [`Errors`] over several regions at once (the per-pixel terms are computed once).

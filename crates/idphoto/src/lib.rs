@@ -14,7 +14,6 @@ pub mod face;
 pub mod foreground;
 pub mod geometry;
 pub mod matte;
-pub mod matting_metrics;
 pub mod models;
 mod nn_ops;
 mod nn_pointwise;
