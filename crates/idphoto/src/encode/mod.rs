@@ -3,21 +3,25 @@
 //!
 //! The output never carries EXIF or ICC segments: JFIF implies sRGB, which is what
 //! [`crate::decode::decode`] produces. Files are never padded to reach a minimum size.
+//!
+//! Files: `jpeg.rs` (one encode and its settings), `search.rs` (the quality limits, the
+//! size-quality prediction and the bracketing search over qualities), `levers.rs` (subsampling
+//! and Huffman settings tried when no quality fits).
 
-use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, PixelDensity, SamplingFactor};
+mod jpeg;
+mod levers;
+mod search;
+
+pub use jpeg::Subsampling;
+pub use search::{
+    DEFAULT_QUALITY, MAX_ENCODES, MAX_LEVER_ENCODES, MAX_SEARCH_ENCODES, QUALITY_FLOOR,
+};
+
+use jpeg::PRIMARY;
+use levers::{try_bigger, try_smaller};
+use search::{predicted_quality, Candidate, Search};
 
 use crate::error::{Error, Result};
-
-/// Chroma subsampling of an encoded JPEG.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Subsampling {
-    /// No chroma subsampling (largest files, best colour edges).
-    S444,
-    /// Chroma halved horizontally and vertically (smallest files; the usual choice).
-    S420,
-    /// Chroma halved horizontally only.
-    S422,
-}
 
 /// The result of [`encode_jpeg`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,212 +36,6 @@ pub struct Encoded {
     pub optimized_huffman: bool,
     /// How many encodes were run in total to find it (at most [`MAX_ENCODES`]).
     pub encodes: u32,
-}
-
-/// Quality used when no size window is given.
-pub const DEFAULT_QUALITY: u8 = 90;
-/// Lowest quality the search uses unless the window's upper bound forces it lower.
-pub const QUALITY_FLOOR: u8 = 30;
-/// Encodes spent on the main quality search (4:2:0, optimised Huffman tables).
-pub const MAX_SEARCH_ENCODES: u32 = 8;
-/// Encodes spent on the other levers (subsampling, Huffman optimisation) after the search.
-pub const MAX_LEVER_ENCODES: u32 = 4;
-/// Hard cap on encodes per call.
-pub const MAX_ENCODES: u32 = MAX_SEARCH_ENCODES + MAX_LEVER_ENCODES;
-
-/// One encoder configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Config {
-    subsampling: Subsampling,
-    optimized_huffman: bool,
-}
-
-/// The primary configuration: 4:2:0 with the standard Huffman tables. jpeg-encoder writes this
-/// as one interleaved baseline scan, the most widely readable layout; with optimised tables it
-/// writes one scan per component, which some decoders get wrong (zune-jpeg 0.5.15 decodes such
-/// files into green stripes), so optimisation is only a lever for a too-small upper bound.
-const PRIMARY: Config = Config {
-    subsampling: Subsampling::S420,
-    optimized_huffman: false,
-};
-
-/// The smallest files at a given quality (4:2:0, optimised tables, one scan per component).
-const SMALLEST: Config = Config {
-    subsampling: Subsampling::S420,
-    optimized_huffman: true,
-};
-
-/// How a photo's JPEG size grows with quality q: about as (102 - q)^-[`SIZE_EXPONENT`]. On the
-/// shared portraits' outputs the exponent is 0.53-0.70 between qualities 64 and 100.
-const SIZE_EXPONENT: f64 = 0.6;
-
-/// `ln(102 - q)`, in which the logarithm of the size is about linear (see [`SIZE_EXPONENT`]).
-fn quality_axis(q: f64) -> f64 {
-    (102.0 - q).ln()
-}
-
-/// The quality expected to turn a file of `size` bytes at quality `q` into one of `target`
-/// bytes ([`SIZE_EXPONENT`]).
-fn quality_toward(q: u8, size: usize, target: usize) -> f64 {
-    let ratio = size.max(1) as f64 / target.max(1) as f64;
-    102.0 - (102.0 - f64::from(q)) * ratio.powf(1.0 / SIZE_EXPONENT)
-}
-
-/// Typical size of an ID photo at quality 75 (4:2:0, standard tables), in bytes per pixel:
-/// 0.09-0.15 on the shared portraits' outputs for five specs, most near 0.105.
-const TYPICAL_BYTES_PER_PIXEL_Q75: f64 = 0.105;
-
-/// The first quality to try for `target` bytes on a `w` x `h` image: the typical size at
-/// quality 75 carried along the size-quality curve ([`SIZE_EXPONENT`]).
-fn predicted_quality(w: u32, h: u32, target: usize) -> u8 {
-    let typical = (TYPICAL_BYTES_PER_PIXEL_Q75 * f64::from(w) * f64::from(h)) as usize;
-    quality_toward(75, typical, target)
-        .round()
-        .clamp(f64::from(QUALITY_FLOOR), 100.0) as u8
-}
-
-#[derive(Debug, Clone)]
-struct Candidate {
-    bytes: Vec<u8>,
-    quality: u8,
-    config: Config,
-}
-
-struct Search<'a> {
-    img: &'a image::RgbImage,
-    dpi: u16,
-    min: Option<usize>,
-    max: Option<usize>,
-    encodes: u32,
-    /// Every size produced, for the error's "nearest" value.
-    sizes: Vec<usize>,
-    /// In-window results.
-    hits: Vec<Candidate>,
-}
-
-impl Search<'_> {
-    fn in_window(&self, size: usize) -> bool {
-        self.min.is_none_or(|m| size >= m) && self.max.is_none_or(|m| size <= m)
-    }
-
-    fn encode(&mut self, quality: u8, config: Config) -> Result<usize> {
-        let bytes = encode_once(self.img, self.dpi, quality, config)?;
-        self.encodes += 1;
-        let size = bytes.len();
-        self.sizes.push(size);
-        if self.in_window(size) {
-            self.hits.push(Candidate {
-                bytes,
-                quality,
-                config,
-            });
-        }
-        Ok(size)
-    }
-
-    /// Bracketing search on quality in `[qmin, qmax]` for the size `target`, starting at `start`,
-    /// with at most `budget` encodes. Until the target is bracketed it probes the end of the
-    /// range in the needed direction; then it interpolates on log(size) between the bracket ends, kept at
-    /// least a quarter of the bracket away from either end so that it always shrinks quickly.
-    /// Returns the (quality, size) pairs probed.
-    fn bracket(
-        &mut self,
-        config: Config,
-        target: usize,
-        (qmin, qmax): (u8, u8),
-        start: u8,
-        budget: u32,
-    ) -> Result<Vec<(u8, usize)>> {
-        let mut probes = Vec::new();
-        let mut under: Option<(u8, usize)> = None; // highest q with size < target
-        let mut over: Option<(u8, usize)> = None; // lowest q with size >= target
-        let mut q = start.clamp(qmin, qmax);
-        let stop_at = self.encodes + budget;
-        while self.encodes < stop_at {
-            let size = self.encode(q, config)?;
-            probes.push((q, size));
-            if size < target {
-                if under.is_none_or(|(uq, _)| q > uq) {
-                    under = Some((q, size));
-                }
-            } else if over.is_none_or(|(oq, _)| q < oq) {
-                over = Some((q, size));
-            }
-            // A hit in the central half of a two-sided window is good enough.
-            if let (Some(min), Some(max)) = (self.min, self.max) {
-                if size >= min && size <= max && size.abs_diff(target) <= (max - min) / 4 {
-                    break;
-                }
-            }
-            q = match (under, over) {
-                (Some((lq, ls)), Some((hq, hs))) => {
-                    if hq <= lq + 1 {
-                        break;
-                    }
-                    let (lo, hi) = (f64::from(lq), f64::from(hq));
-                    let t = ((target as f64).ln() - (ls.max(1) as f64).ln())
-                        / ((hs.max(1) as f64).ln() - (ls.max(1) as f64).ln()).max(1e-9);
-                    let (ul, uh) = (quality_axis(lo), quality_axis(hi));
-                    let guess = 102.0 - (ul + t.clamp(0.0, 1.0) * (uh - ul)).exp();
-                    let margin = ((hi - lo) / 4.0).floor().max(1.0);
-                    guess.round().clamp(lo + margin, hi - margin) as u8
-                }
-                // Not bracketed yet: try the end of the range, which tells at once whether the
-                // target is reachable in this range at all.
-                // one side known: the typical size-quality curve, at least one step
-                (Some((lq, ls)), None) => {
-                    if lq >= qmax {
-                        break;
-                    }
-                    let q = quality_toward(lq, ls, target).ceil();
-                    q.clamp(f64::from(lq) + 1.0, f64::from(qmax)) as u8
-                }
-                (None, Some((hq, hs))) => {
-                    if hq <= qmin {
-                        break;
-                    }
-                    let q = quality_toward(hq, hs, target).floor();
-                    q.clamp(f64::from(qmin), f64::from(hq) - 1.0) as u8
-                }
-                (None, None) => break,
-            };
-        }
-        Ok(probes)
-    }
-
-    /// The in-window result closest to `target` (for a two-sided window: nearest the middle;
-    /// upper bound only: the largest file that fits, i.e. the highest quality; lower bound only:
-    /// the smallest file that reaches it). Ties go to the higher quality.
-    fn best(&mut self, target: usize) -> Option<Candidate> {
-        let i = (0..self.hits.len()).min_by_key(|&i| {
-            let c = &self.hits[i];
-            (c.bytes.len().abs_diff(target), std::cmp::Reverse(c.quality))
-        })?;
-        Some(self.hits.swap_remove(i))
-    }
-
-    fn unreachable(&self) -> Error {
-        let min = self.min.unwrap_or(0);
-        let max = self.max.unwrap_or(usize::MAX);
-        let distance = |s: usize| {
-            if s < min {
-                min - s
-            } else {
-                s.saturating_sub(max)
-            }
-        };
-        let nearest = self
-            .sizes
-            .iter()
-            .copied()
-            .min_by_key(|&s| distance(s))
-            .unwrap_or(0);
-        Error::SizeWindowUnreachable {
-            min_kb: min as f64 / 1024.0,
-            max_kb: self.max.map_or(f64::INFINITY, |m| m as f64 / 1024.0),
-            nearest_kb: nearest as f64 / 1024.0,
-        }
-    }
 }
 
 /// Encode `img` as a baseline JPEG with JFIF density `dpi`, optionally within a file-size window
@@ -269,29 +67,9 @@ pub fn encode_jpeg(
     dpi: u32,
     window: (Option<usize>, Option<usize>),
 ) -> Result<Encoded> {
-    let dpi = u16::try_from(dpi)
-        .ok()
-        .filter(|&d| d > 0)
-        .ok_or_else(|| Error::InvalidOption {
-            option: "dpi".into(),
-            reason: format!("{dpi} is outside 1..=65535"),
-        })?;
+    let dpi = check_options(img, dpi, window)?;
     let (w, h) = img.dimensions();
-    if w == 0 || h == 0 || w > 65535 || h > 65535 {
-        return Err(Error::InvalidOption {
-            option: "image".into(),
-            reason: format!("{w}x{h}: JPEG sides must be within 1..=65535"),
-        });
-    }
     let (min, max) = window;
-    if let (Some(lo), Some(hi)) = window {
-        if lo > hi {
-            return Err(Error::InvalidOption {
-                option: "size_window".into(),
-                reason: format!("minimum {lo} bytes is above maximum {hi} bytes"),
-            });
-        }
-    }
     let mut s = Search {
         img,
         dpi,
@@ -344,87 +122,48 @@ pub fn encode_jpeg(
         return Ok(finish(c, s.encodes));
     }
 
-    // Levers. Only useful if some probe was below the window: every lever makes files bigger.
-    let below: Option<(u8, usize)> = probes
-        .iter()
-        .copied()
-        .filter(|&(_, size)| min.is_some_and(|m| size < m))
-        .max_by_key(|&(q, _)| q);
-    if let Some((q, _)) = below {
-        let levers = [
-            Config {
-                subsampling: Subsampling::S422,
-                optimized_huffman: false,
-            },
-            Config {
-                subsampling: Subsampling::S444,
-                optimized_huffman: false,
-            },
-        ];
-        let at_top = q == 100;
-        for (i, config) in levers.into_iter().enumerate() {
-            if s.encodes >= MAX_ENCODES {
-                break;
-            }
-            // At quality 100 only the biggest setting matters; jump straight to it.
-            if at_top && i < 1 {
-                continue;
-            }
-            s.encode(q, config)?;
-            if !s.hits.is_empty() {
-                break;
-            }
-        }
-        if at_top && s.hits.is_empty() {
-            // The biggest setting at quality 100 is still too small: nothing can reach min.
-            return Err(s.unreachable());
-        }
-    }
-    // Smaller lever: every probe above the upper bound. Optimised Huffman tables shrink the
-    // file by a few per cent at the same quality; try them at the lowest quality probed.
-    if s.hits.is_empty()
-        && !probes
-            .iter()
-            .any(|&(_, size)| max.is_none_or(|m| size <= m))
-    {
-        if let Some(&(q, _)) = probes.iter().min_by_key(|&&(q, _)| q) {
-            let mut q = q;
-            while s.encodes < MAX_ENCODES && s.hits.is_empty() && q <= 100 {
-                let size = s.encode(q, SMALLEST)?;
-                if min.is_some_and(|m| size < m) {
-                    break;
-                }
-                q = q.saturating_add(5);
-            }
-        }
-    }
+    try_bigger(&mut s, &probes)?;
+    try_smaller(&mut s, &probes)?;
     match s.best(target) {
         Some(c) => Ok(finish(c, s.encodes)),
         None => Err(s.unreachable()),
     }
 }
 
-/// One baseline encode.
-fn encode_once(img: &image::RgbImage, dpi: u16, quality: u8, config: Config) -> Result<Vec<u8>> {
+/// The checks of [`encode_jpeg`]'s options; returns `dpi` as the JFIF field.
+fn check_options(
+    img: &image::RgbImage,
+    dpi: u32,
+    window: (Option<usize>, Option<usize>),
+) -> Result<u16> {
+    let dpi = u16::try_from(dpi)
+        .ok()
+        .filter(|&d| d > 0)
+        .ok_or_else(|| Error::InvalidOption {
+            option: "dpi".into(),
+            reason: format!("{dpi} is outside 1..=65535"),
+        })?;
     let (w, h) = img.dimensions();
-    let mut out = Vec::with_capacity(16 * 1024);
-    let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
-    enc.set_sampling_factor(match config.subsampling {
-        Subsampling::S444 => SamplingFactor::R_4_4_4,
-        Subsampling::S420 => SamplingFactor::R_4_2_0,
-        Subsampling::S422 => SamplingFactor::R_4_2_2,
-    });
-    enc.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
-    enc.set_optimized_huffman_tables(config.optimized_huffman);
-    enc.set_progressive(false);
-    enc.set_density(PixelDensity::dpi(dpi));
-    enc.encode(img.as_raw(), w as u16, h as u16, ColorType::Rgb)
-        .map_err(|e| Error::Internal(format!("JPEG encoder: {e}")))?;
-    Ok(out)
+    if w == 0 || h == 0 || w > 65535 || h > 65535 {
+        return Err(Error::InvalidOption {
+            option: "image".into(),
+            reason: format!("{w}x{h}: JPEG sides must be within 1..=65535"),
+        });
+    }
+    if let (Some(lo), Some(hi)) = window {
+        if lo > hi {
+            return Err(Error::InvalidOption {
+                option: "size_window".into(),
+                reason: format!("minimum {lo} bytes is above maximum {hi} bytes"),
+            });
+        }
+    }
+    Ok(dpi)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::jpeg::{encode_once, Config};
     use super::*;
     use image::{Rgb, RgbImage};
     use std::time::Instant;
