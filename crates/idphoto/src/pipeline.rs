@@ -989,7 +989,7 @@ mod tests {
     /// opinion rejects it and keeps the speaker.
     #[test]
     fn a_facade_is_not_a_second_face() {
-        let Some(shared) = crate::models::tests::shared_dir() else {
+        let Some(shared) = crate::nn::tests::shared_dir() else {
             return;
         };
         let img = image::open(shared.join("data/portraits/obama1.jpg"))
@@ -1129,7 +1129,7 @@ mod tests {
 
     #[test]
     fn reduced_decode_gives_the_same_photo() {
-        let Some(shared) = crate::models::tests::shared_dir() else {
+        let Some(shared) = crate::nn::tests::shared_dir() else {
             return;
         };
         let bytes = std::fs::read(shared.join("data/bench/phone12mp_exif6.jpg")).unwrap();
