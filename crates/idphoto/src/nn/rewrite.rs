@@ -310,10 +310,13 @@ pub(crate) fn free_reshape_lengths(proto: &mut ModelProto) {
     }
 }
 
-/// Renames the graph's `MaxPool`s that [`MaxPool2x2`](super::ops::max_pool::MaxPool2x2) computes exactly as ONNX defines them,
-/// moves the padding of each depthwise convolution with stride 1 into a [`ZeroPad`](super::ops::zero_pad::ZeroPad) before
-/// it, and renames the stride-2 depthwise ([`strided::mark_node`]) and plain 1x1
-/// ([`pointwise::mark_node`]) convolutions; leaves every other node alone.
+/// Renames the graph's `MaxPool`s that [`MaxPool2x2`](super::ops::max_pool::MaxPool2x2)
+/// computes exactly as ONNX defines them (2x2 windows, stride 2, no padding, floor mode),
+/// moves the padding of each depthwise convolution with stride 1 into a
+/// [`ZeroPad`](super::ops::zero_pad::ZeroPad) before it (or renames a `Pad` that only adds
+/// zero channels to one), and renames the stride-2 depthwise ([`strided::mark_node`]) and
+/// plain 1x1 ([`pointwise::mark_node`]) convolutions; leaves every other node alone. The
+/// parser then builds the own operators for them ([`super::ops::register`]).
 pub(crate) fn mark(proto: &mut ModelProto) {
     let Some(graph) = proto.graph.as_mut() else {
         return;
