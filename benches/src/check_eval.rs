@@ -410,7 +410,7 @@ fn main() {
         eprintln!("shared portraits not found at {}", dir.display());
         std::process::exit(2);
     }
-    idphoto::models::warm_up().expect("models");
+    idphoto::nn::warm_up().expect("models");
 
     // per defect: (cases, own fired, own failed, other codes fired -> count)
     let mut stats: Vec<(usize, usize, usize, BTreeMap<String, usize>)> = (0..DEFECTS.len())

@@ -36,7 +36,7 @@ fn main() {
         println!("skipped: shared portraits not found at {}", dir.display());
         return;
     }
-    idphoto::models::warm_up().expect("models");
+    idphoto::nn::warm_up().expect("models");
     println!("| spec | input | decode | detect | landmarks 1 pass | 2 passes | matte | quality rules | full check |");
     println!("|---|---|---|---|---|---|---|---|---|");
     for spec_id in ["cn-id-card", "us-visa"] {

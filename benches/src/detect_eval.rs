@@ -41,7 +41,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    idphoto::models::warm_up().expect("models");
+    idphoto::nn::warm_up().expect("models");
     let opts = DetectOptions::default();
     let (mut found, mut missed, mut small, mut extra, mut found_small) = (0, 0, 0, 0, 0);
     let mut ms = Vec::new();

@@ -52,7 +52,7 @@ fn run_one(path: &str, spec_id: &str, runs: usize, max_upscale: f64) -> i32 {
         }
     };
     let t = Instant::now();
-    if let Err(e) = idphoto::models::warm_up() {
+    if let Err(e) = idphoto::nn::warm_up() {
         eprintln!("error[{}]: {e}", e.code());
         return 2;
     }

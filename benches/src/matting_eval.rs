@@ -335,7 +335,7 @@ fn main() {
     }
     let out_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/matting-eval");
     std::fs::create_dir_all(&out_dir).expect("output folder");
-    idphoto::models::warm_up().expect("models");
+    idphoto::nn::warm_up().expect("models");
     let t_all = Instant::now();
     if std::env::args().any(|a| a == "--sweep") {
         sweep(&root);

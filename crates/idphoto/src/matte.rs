@@ -5,7 +5,7 @@
 use image::RgbImage;
 
 use crate::error::{Error, Result};
-use crate::models;
+use crate::nn;
 use crate::raster::{downscale_to, Plane};
 use serde::{Deserialize, Serialize};
 
@@ -54,14 +54,14 @@ impl std::str::FromStr for SegmentFit {
 }
 
 fn run_segmenter(input: Vec<f32>) -> Result<Vec<f32>> {
-    // the size-free plan of the exported size: the same mask (`models::tests`), its
+    // the size-free plan of the exported size: the same mask (`nn::tests`), its
     // whole-map pools computed by the faster `ChannelMean`
     let side = SEG_SIZE as usize;
-    let model = models::segmenter_at(models::Segmenter::General, side, side)?;
+    let model = nn::default_networks()?.segmenter_at(nn::Segmenter::General, side, side)?;
     run_model(&model, input, side * side)
 }
 
-fn run_model(model: &models::Model, input: Vec<f32>, n: usize) -> Result<Vec<f32>> {
+fn run_model(model: &nn::Model, input: Vec<f32>, n: usize) -> Result<Vec<f32>> {
     let out = model.run(input)?;
     let data = out.into_iter().next().unwrap_or_default();
     if data.len() != n {
@@ -126,9 +126,10 @@ pub fn segment_with(img: &RgbImage, fit: SegmentFit) -> Result<(Plane, RgbImage)
             data
         }
         SegmentFit::Ensemble => {
-            use models::Segmenter::{General, Landscape};
-            let general = models::segmenter_at(General, wu, hu)?;
-            let landscape = models::segmenter_at(Landscape, wu, hu)?;
+            use nn::Segmenter::{General, Landscape};
+            let networks = nn::default_networks()?;
+            let general = networks.segmenter_at(General, wu, hu)?;
+            let landscape = networks.segmenter_at(Landscape, wu, hu)?;
             let other = mirror(&run_model(&general, mirror(&input, wu, 3), n)?, wu, 1);
             let third = run_model(&landscape, input.clone(), n)?;
             let mut data = run_model(&general, input, n)?;

@@ -230,7 +230,7 @@ mod tests {
         let lm = landmarks::landmarks_fast(&img, &faces[0], MIN_PRESENCE).unwrap();
         assert!(border_matte(&img, &lm).is_none());
         // a clean output with a plain white border: the border model is used
-        let Some(shared) = crate::models::tests::shared_dir() else {
+        let Some(shared) = crate::nn::tests::shared_dir() else {
             return;
         };
         let spec = crate::spec::presets::get("cn-id-card").unwrap();

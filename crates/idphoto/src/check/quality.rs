@@ -1693,7 +1693,7 @@ mod tests {
     /// ears.visible on a shared portrait whose ears show (the fixture's ear touches the edge).
     #[test]
     fn hidden_ears_warn() {
-        let Some(shared) = crate::models::tests::shared_dir() else {
+        let Some(shared) = crate::nn::tests::shared_dir() else {
             return;
         };
         let spec = crate::spec::presets::get("cn-id-card").unwrap();

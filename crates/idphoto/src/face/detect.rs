@@ -5,7 +5,7 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::models;
+use crate::nn;
 use crate::raster::{downscale_to, Point};
 
 /// Detection score threshold. Measured on `shared/data/detection` (see `benches/`): MediaPipe's
@@ -98,7 +98,7 @@ pub(super) fn detect_tile(
     threshold: f32,
 ) -> Result<Vec<Face>> {
     let input: Vec<f32> = tile.iter().map(|&v| v as f32 / 127.5 - 1.0).collect();
-    let model = models::face_detector_at(w, h)?;
+    let model = nn::default_networks()?.detector_at(w, h)?;
     let out = model.run(input)?;
     let (reg, cls) = (&out[0], &out[1]);
     let anchors = anchor_grid(w, h, model.transposed());
@@ -324,7 +324,7 @@ fn to_source(f: &Face, tx: f32, ty: f32, k: f32) -> Face {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::tests::shared_dir;
+    use crate::nn::tests::shared_dir;
 
     fn load(p: &std::path::Path) -> RgbImage {
         image::open(p).unwrap().to_rgb8()
@@ -353,7 +353,10 @@ mod tests {
     #[test]
     fn portrait_tile_finds_the_same_face() {
         let Some(shared) = shared_dir() else { return };
-        assert!(models::face_detector_at(96, 128).unwrap().transposed());
+        assert!(crate::nn::tests::nets()
+            .detector_at(96, 128)
+            .unwrap()
+            .transposed());
         let img = load(&shared.join("data/portraits/obama.jpg"));
         let small = downscale_to(&img, 96, 128).unwrap();
         let best = |size: (usize, usize)| {

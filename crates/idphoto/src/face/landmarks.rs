@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::detect::Face;
 use crate::error::Result;
-use crate::models;
+use crate::nn;
 use crate::raster::{warp_rgb_f32, Affine, Point};
 
 const INPUT: u32 = 192;
@@ -135,7 +135,7 @@ pub fn landmarks_in_rect(
         .into_iter()
         .map(|v| v / 255.0)
         .collect();
-    let out = models::face_landmarker()?.run(input)?;
+    let out = nn::default_networks()?.landmarker().run(input)?;
     let scale = side / INPUT as f32;
     let points = out[0]
         .chunks_exact(3)
@@ -222,7 +222,7 @@ pub fn landmarks_fast(img: &RgbImage, face: &Face, min_presence: f32) -> Result<
 mod tests {
     use super::*;
     use crate::face::detect::{detect_faces, DetectOptions};
-    use crate::models::tests::shared_dir;
+    use crate::nn::tests::shared_dir;
 
     #[test]
     fn roll_is_measured_on_known_tilts() {

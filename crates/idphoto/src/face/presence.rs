@@ -41,7 +41,7 @@ mod tests {
     /// opinion rejects it and keeps the speaker.
     #[test]
     fn a_facade_is_not_a_second_face() {
-        let Some(shared) = crate::models::tests::shared_dir() else {
+        let Some(shared) = crate::nn::tests::shared_dir() else {
             return;
         };
         let img = image::open(shared.join("data/portraits/obama1.jpg"))

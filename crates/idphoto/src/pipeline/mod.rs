@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn reduced_decode_gives_the_same_photo() {
-        let Some(shared) = crate::models::tests::shared_dir() else {
+        let Some(shared) = crate::nn::tests::shared_dir() else {
             return;
         };
         let bytes = std::fs::read(shared.join("data/bench/phone12mp_exif6.jpg")).unwrap();

@@ -224,7 +224,7 @@ fn warp_row_inside<T>(
 ) {
     // eight samples at a time where the CPU has AVX2 (the same arithmetic, the same values)
     #[cfg(target_arch = "x86_64")]
-    let done = if crate::nn_spatial::has_avx2_fma() {
+    let done = if crate::nn::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 (checked just above)
         unsafe { warp_row_inside_avx2(raw, stride, row, (x, y, a, d), &store) }
     } else {

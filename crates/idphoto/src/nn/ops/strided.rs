@@ -8,7 +8,8 @@
 //! contiguous run of one of them, so each output row is a few vectorised multiply-adds.
 //!
 //! [`mark_node`] renames the depthwise `Conv` nodes with stride 2 (square kernel of 3 or 5,
-//! one filter per channel, no dilation); [`register`] makes the parser build them. A node whose input is not a concrete NCHW f32 tensor is wired as tract's own
+//! one filter per channel, no dilation); [`register`](super::register) makes the parser
+//! build them. A node whose input is not a concrete NCHW f32 tensor is wired as tract's own
 //! convolution.
 
 use tract_onnx::model::ParsingContext;
@@ -17,16 +18,11 @@ use tract_onnx::tract_hir::internal::*;
 use tract_onnx::tract_hir::ops::cnn::{Conv, PaddingSpec};
 
 #[cfg(target_arch = "x86_64")]
-use crate::nn_spatial::has_avx2_fma;
-use crate::nn_spatial::{conv_constants, eval_f32};
+use super::common::has_avx2_fma;
+use super::common::{conv_constants, eval_f32, Built};
 
 /// Operator name [`mark_node`] gives the stride-2 depthwise convolutions.
-const STRIDED: &str = "IdphotoStridedDepthwise";
-
-/// Makes the parser build the nodes [`mark_node`] renamed.
-pub(crate) fn register(onnx: &mut tract_onnx::Onnx) {
-    onnx.op_register.insert(STRIDED, strided_builder);
-}
+pub(crate) const STRIDED: &str = "IdphotoStridedDepthwise";
 
 /// Renames `node` when it is a depthwise convolution with stride 2: filters of shape
 /// `[c, 1, k, k]` (`dims` are the initializers' shapes) with `group` = `c` > 1, `k` of 3 or
@@ -76,9 +72,7 @@ pub(crate) fn mark_node(
     false
 }
 
-type Built = TractResult<(Box<dyn InferenceOp>, Vec<String>)>;
-
-fn strided_builder(_ctx: &ParsingContext, node: &NodeProto) -> Built {
+pub(crate) fn strided_builder(_ctx: &ParsingContext, node: &NodeProto) -> Built {
     let kernel: Vec<usize> = node.get_attr_vec("kernel_shape")?;
     let group: usize = node.get_attr("group")?;
     let pads: Vec<usize> = node.get_attr_opt_vec("pads")?.unwrap_or_else(|| vec![0; 4]);

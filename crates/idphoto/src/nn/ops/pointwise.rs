@@ -11,9 +11,9 @@
 //! elsewhere tract's own convolution runs.
 //!
 //! [`mark_node`] renames the plain 1x1 `Conv` nodes (one group, stride 1, no padding or
-//! dilation) of an ONNX graph; [`register`] makes the parser build them. The choice between
-//! [`Pointwise`] and tract's convolution is made when the node is wired, once the map's size
-//! is known.
+//! dilation) of an ONNX graph; [`register`](super::register) makes the parser build them.
+//! The choice between [`Pointwise`] and tract's convolution is made when the node is wired,
+//! once the map's size is known.
 
 use tract_onnx::model::ParsingContext;
 use tract_onnx::pb::NodeProto;
@@ -21,11 +21,11 @@ use tract_onnx::tract_hir::internal::*;
 use tract_onnx::tract_hir::ops::cnn::Conv;
 
 #[cfg(target_arch = "x86_64")]
-use crate::nn_spatial::has_avx2_fma;
-use crate::nn_spatial::{conv_constants, eval_f32};
+use super::common::has_avx2_fma;
+use super::common::{conv_constants, eval_f32, Built};
 
 /// Operator name [`mark_node`] gives the plain 1x1 convolutions.
-const POINTWISE: &str = "IdphotoPointwise";
+pub(crate) const POINTWISE: &str = "IdphotoPointwise";
 
 /// Smallest map (height x width) computed by [`Pointwise`]: on smaller maps tract's packing
 /// is cheap next to its product.
@@ -36,11 +36,6 @@ pub(crate) const MAX_INPUTS: usize = 16;
 
 /// Pixels per tile.
 const TILE: usize = 256;
-
-/// Makes the parser build the nodes [`mark_node`] renamed.
-pub(crate) fn register(onnx: &mut tract_onnx::Onnx) {
-    onnx.op_register.insert(POINTWISE, pointwise_builder);
-}
 
 /// Renames `node` when it is a plain 1x1 convolution: constant filters of shape
 /// `[m, k, 1, 1]` (`dims` are the initializers' shapes), one group, stride and dilation 1,
@@ -70,9 +65,7 @@ pub(crate) fn mark_node(node: &mut NodeProto, dims: &std::collections::HashMap<S
     }
 }
 
-type Built = TractResult<(Box<dyn InferenceOp>, Vec<String>)>;
-
-fn pointwise_builder(_ctx: &ParsingContext, node: &NodeProto) -> Built {
+pub(crate) fn pointwise_builder(_ctx: &ParsingContext, node: &NodeProto) -> Built {
     let mut conv = Conv::default();
     if node.input.len() == 3 {
         conv = conv.bias_input(2);
