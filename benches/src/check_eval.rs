@@ -15,12 +15,16 @@
 //!    into faults of the source photo ([`SOURCE_FAULTS`], true positives) and false alarms;
 //!    the roll accuracy on `roll/` against `roll_gt.csv`; and the time per check.
 
+mod engine;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use idphoto::report::{Report, Status};
+use idphoto::{Report, Status};
 use image::RgbImage;
+
+use engine::engine;
 
 fn shared() -> PathBuf {
     std::env::var_os("IDPHOTO_SHARED")
@@ -140,10 +144,10 @@ fn fired(r: &Report, code: &str) -> (bool, bool) {
 }
 
 fn lin(v: u8) -> f32 {
-    idphoto::raster::colour::srgb_to_linear(v as f32 / 255.0)
+    idphoto::internals::srgb_to_linear(v as f32 / 255.0)
 }
 fn enc(v: f32) -> u8 {
-    (idphoto::raster::colour::linear_to_srgb(v) * 255.0).round() as u8
+    (idphoto::internals::linear_to_srgb(v) * 255.0).round() as u8
 }
 
 /// Tiny deterministic RNG (xorshift64*).
@@ -172,7 +176,7 @@ fn warp(img: &RgbImage, inv: impl Fn(f32, f32) -> (f32, f32)) -> RgbImage {
     let (w, h) = img.dimensions();
     RgbImage::from_fn(w, h, |x, y| {
         let (sx, sy) = inv(x as f32 + 0.5, y as f32 + 0.5);
-        let p = idphoto::raster::bilinear_rgb(
+        let p = idphoto::internals::bilinear_rgb(
             img,
             (sx - 0.5).clamp(0.0, w as f32 - 1.0),
             (sy - 0.5).clamp(0.0, h as f32 - 1.0),
@@ -236,9 +240,11 @@ struct Ctx {
 }
 
 /// Face geometry and which side of the face is lit more, from the clean output.
-fn face_ctx(img: &RgbImage, alpha: &idphoto::raster::Plane) -> Option<(f32, f32, f32)> {
-    let faces = idphoto::face::detect::detect_faces(img, &Default::default()).ok()?;
-    let lm = idphoto::face::landmarks::landmarks_refined(img, faces.first()?).ok()?;
+fn face_ctx(img: &RgbImage, alpha: &idphoto::internals::Plane) -> Option<(f32, f32, f32)> {
+    let faces =
+        idphoto::internals::detect_faces(engine().networks(), img, &Default::default()).ok()?;
+    let lm =
+        idphoto::internals::landmarks_refined(engine().networks(), img, faces.first()?).ok()?;
     let em = lm.eye_mid();
     let (fw, chin) = (lm.face_width(), lm.chin().y);
     let (mut l, mut r) = ((0f64, 0usize), (0f64, 0usize));
@@ -297,7 +303,7 @@ fn inject(
     i: usize,
     k: usize,
     img: &RgbImage,
-    alpha: &idphoto::raster::Plane,
+    alpha: &idphoto::internals::Plane,
     ctx: &Ctx,
 ) -> RgbImage {
     let (w, h) = img.dimensions();
@@ -377,7 +383,7 @@ fn add_noise(img: &RgbImage, sigma: f64, seed: u64) -> RgbImage {
 }
 
 fn decode(bytes: &[u8]) -> RgbImage {
-    idphoto::decode::decode(bytes, &Default::default())
+    idphoto::internals::decode(bytes, &Default::default())
         .expect("decode")
         .image
 }
@@ -410,7 +416,7 @@ fn main() {
         eprintln!("shared portraits not found at {}", dir.display());
         std::process::exit(2);
     }
-    idphoto::nn::warm_up().expect("models");
+    engine();
 
     // per defect: (cases, own fired, own failed, other codes fired -> count)
     let mut stats: Vec<(usize, usize, usize, BTreeMap<String, usize>)> = (0..DEFECTS.len())
@@ -434,7 +440,7 @@ fn main() {
         let spec = idphoto::spec::presets::get(spec_id).expect("spec");
         for (i, name) in INPUTS.iter().enumerate() {
             let bytes = std::fs::read(dir.join(name)).expect("read");
-            let out = match idphoto::process(&bytes, &spec, &idphoto::Options::default()) {
+            let out = match engine().process(&bytes, &spec, &idphoto::Options::default()) {
                 Ok(o) => o,
                 Err(e) => {
                     skipped.push(format!("{spec_id}/{name}: {e}"));
@@ -443,7 +449,7 @@ fn main() {
             };
             // the clean output
             let t = Instant::now();
-            let rep = idphoto::check(&out.jpeg, &spec).expect("check");
+            let rep = engine().check(&out.jpeg, &spec).expect("check");
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             clean_n += 1;
             if spec_id == "cn-id-card" {
@@ -484,13 +490,16 @@ fn main() {
                 let _ = std::fs::create_dir_all(d);
                 let _ = std::fs::write(format!("{d}/{spec_id}_{i}_clean.jpg"), &out.jpeg);
             }
-            let alpha = idphoto::matte::person_matte(&img).expect("matte");
+            let alpha = idphoto::internals::person_matte(&img).expect("matte");
             // time of the quality rules alone (landmarks from a fresh detection)
-            if let Ok(faces) = idphoto::face::detect::detect_faces(&img, &Default::default()) {
+            if let Ok(faces) =
+                idphoto::internals::detect_faces(engine().networks(), &img, &Default::default())
+            {
                 if let Some(f) = faces.first() {
-                    let lm = idphoto::face::landmarks::landmarks_refined(&img, f).expect("lm");
+                    let lm = idphoto::internals::landmarks_refined(engine().networks(), &img, f)
+                        .expect("lm");
                     let t = Instant::now();
-                    let _ = idphoto::check::quality::quality_rules(&img, &lm, &alpha, &spec);
+                    let _ = idphoto::internals::quality_rules(&img, &lm, &alpha, &spec);
                     quality_times.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
             }
@@ -510,10 +519,11 @@ fn main() {
             scales.push(format!("{spec_id} x{scale_up:.2} / x{scale_down:.2}"));
             for (k, d) in DEFECTS.iter().enumerate() {
                 let bad = inject(i, k, &img, &alpha, &ctx);
-                let jpeg = match idphoto::encode::encode_jpeg(&bad, spec.dpi, spec.byte_window()) {
+                let jpeg = match idphoto::internals::encode_jpeg(&bad, spec.dpi, spec.byte_window())
+                {
                     Ok(e) => e.bytes,
                     Err(_) => {
-                        idphoto::encode::encode_jpeg(&bad, spec.dpi, (None, None))
+                        idphoto::internals::encode_jpeg(&bad, spec.dpi, (None, None))
                             .expect("encode")
                             .bytes
                     }
@@ -523,7 +533,7 @@ fn main() {
                     let _ = std::fs::write(format!("{d}/{spec_id}_{i}_{k}.jpg"), &jpeg);
                 }
                 let t = Instant::now();
-                let checked = idphoto::check(&jpeg, &spec);
+                let checked = engine().check(&jpeg, &spec);
                 defect_times.push(t.elapsed().as_secs_f64() * 1000.0);
                 let rep = match checked {
                     Ok(r) => r,
@@ -644,7 +654,7 @@ fn main() {
         let Ok(bytes) = std::fs::read(dir.join("roll").join(file)) else {
             continue;
         };
-        let Ok(rep) = idphoto::check(&bytes, &spec) else {
+        let Ok(rep) = engine().check(&bytes, &spec) else {
             continue;
         };
         if let Some(v) = rep.rule("pose.roll").and_then(|r| r.value) {

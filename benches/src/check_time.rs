@@ -5,8 +5,12 @@
 //! reports for each the minimum over N runs of: decode, detection, one and two landmark
 //! passes, the segmentation matte, the quality rules and the full `check`.
 
+mod engine;
+
 use std::path::PathBuf;
 use std::time::Instant;
+
+use engine::engine;
 
 fn shared() -> PathBuf {
     std::env::var_os("IDPHOTO_SHARED")
@@ -36,7 +40,7 @@ fn main() {
         println!("skipped: shared portraits not found at {}", dir.display());
         return;
     }
-    idphoto::nn::warm_up().expect("models");
+    engine();
     println!("| spec | input | decode | detect | landmarks 1 pass | 2 passes | matte | quality rules | full check |");
     println!("|---|---|---|---|---|---|---|---|---|");
     for spec_id in ["cn-id-card", "us-visa"] {
@@ -47,42 +51,48 @@ fn main() {
             "roll/generic_guy.jpg",
         ] {
             let bytes = std::fs::read(dir.join(name)).expect("read");
-            let Ok(out) = idphoto::process(&bytes, &spec, &idphoto::Options::default()) else {
+            let Ok(out) = engine().process(&bytes, &spec, &idphoto::Options::default()) else {
                 continue;
             };
             let jpeg = out.jpeg;
-            let img = idphoto::decode::decode(&jpeg, &Default::default())
+            let img = idphoto::internals::decode(&jpeg, &Default::default())
                 .expect("decode")
                 .image;
             let t_dec = min_ms(runs, || {
-                let _ = idphoto::decode::decode(&jpeg, &Default::default());
+                let _ = idphoto::internals::decode(&jpeg, &Default::default());
             });
             let faces =
-                idphoto::face::detect::detect_faces(&img, &Default::default()).expect("det");
+                idphoto::internals::detect_faces(engine().networks(), &img, &Default::default())
+                    .expect("det");
             let Some(face) = faces.first() else { continue };
             let t_det = min_ms(runs, || {
-                let _ = idphoto::face::detect::detect_faces(&img, &Default::default());
+                let _ = idphoto::internals::detect_faces(
+                    engine().networks(),
+                    &img,
+                    &Default::default(),
+                );
             });
             let t_lm1 = min_ms(runs, || {
-                let _ = idphoto::face::landmarks::landmarks_fast(&img, face, 0.9);
+                let _ = idphoto::internals::landmarks_fast(engine().networks(), &img, face, 0.9);
             });
             let t_lm2 = min_ms(runs, || {
-                let _ = idphoto::face::landmarks::landmarks_refined(&img, face);
+                let _ = idphoto::internals::landmarks_refined(engine().networks(), &img, face);
             });
             let t_matte = min_ms(runs, || {
-                let _ = idphoto::matte::person_matte(&img);
+                let _ = idphoto::internals::person_matte(&img);
             });
-            let lm = idphoto::face::landmarks::landmarks_refined(&img, face).expect("lm");
-            let alpha = idphoto::matte::person_matte(&img).expect("matte");
-            let fast = idphoto::check::border_matte(&img, &lm).is_some();
+            let lm =
+                idphoto::internals::landmarks_refined(engine().networks(), &img, face).expect("lm");
+            let alpha = idphoto::internals::person_matte(&img).expect("matte");
+            let fast = idphoto::internals::border_matte(&img, &lm).is_some();
             let t_bm = min_ms(runs, || {
-                let _ = idphoto::check::border_matte(&img, &lm);
+                let _ = idphoto::internals::border_matte(&img, &lm);
             });
             let t_q = min_ms(runs, || {
-                let _ = idphoto::check::quality::quality_rules(&img, &lm, &alpha, &spec);
+                let _ = idphoto::internals::quality_rules(&img, &lm, &alpha, &spec);
             });
             let t_full = min_ms(runs, || {
-                let _ = idphoto::check(&jpeg, &spec);
+                let _ = engine().check(&jpeg, &spec);
             });
             println!(
                 "| {spec_id} | {name} | {t_dec:.1} | {t_det:.1} | {t_lm1:.1} | {t_lm2:.1} | {t_matte:.1} (border model {fast}: {t_bm:.1}) | {t_q:.1} | {t_full:.1} |"

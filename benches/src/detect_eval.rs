@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use idphoto::face::detect::{detect_faces, DetectOptions, Face};
+use idphoto::internals::{detect_faces, DetectOptions, Face};
 
 fn shared() -> PathBuf {
     std::env::var_os("IDPHOTO_SHARED")
@@ -41,7 +41,9 @@ fn main() {
             std::process::exit(2);
         }
     };
-    idphoto::nn::warm_up().expect("models");
+    let engine = idphoto::Engine::new().expect("models");
+    engine.warm_up().expect("models");
+    let nets = engine.networks();
     let opts = DetectOptions::default();
     let (mut found, mut missed, mut small, mut extra, mut found_small) = (0, 0, 0, 0, 0);
     let mut ms = Vec::new();
@@ -56,7 +58,7 @@ fn main() {
             }
         };
         let t = Instant::now();
-        let faces = detect_faces(&img, &opts).expect("detection");
+        let faces = detect_faces(nets, &img, &opts).expect("detection");
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
         let labels: Vec<[f32; 4]> = im["faces"]
             .as_array()

@@ -52,10 +52,13 @@ fn run_one(path: &str, spec_id: &str, runs: usize, max_upscale: f64) -> i32 {
         }
     };
     let t = Instant::now();
-    if let Err(e) = idphoto::nn::warm_up() {
-        eprintln!("error[{}]: {e}", e.code());
-        return 2;
-    }
+    let engine = match idphoto::Engine::new().and_then(|e| e.warm_up().map(|()| e)) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code());
+            return 2;
+        }
+    };
     let load_ms = t.elapsed().as_secs_f64() * 1000.0;
     let rss_models = peak_rss_mb();
     // IDPHOTO_SEGMENTATION=single|flip|ensemble (default: the library's default)
@@ -78,7 +81,7 @@ fn run_one(path: &str, spec_id: &str, runs: usize, max_upscale: f64) -> i32 {
     let mut reduction = 1;
     for _ in 0..runs {
         let t = Instant::now();
-        match idphoto::process(&bytes, &spec, &opts) {
+        match engine.process(&bytes, &spec, &opts) {
             Ok(out) => {
                 let total = t.elapsed().as_secs_f64() * 1000.0;
                 let s = out.timings;

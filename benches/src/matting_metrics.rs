@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 
-use idphoto::raster::Plane;
+use idphoto::internals::Plane;
 
 fn check(a: &Plane, b: &Plane) {
     assert!(
@@ -219,7 +219,7 @@ pub fn contour_band(gt: &Plane, radius: usize) -> Vec<bool> {
             }
         }
     }
-    idphoto::matte::box_mean(&edge, radius)
+    idphoto::internals::box_mean(&edge, radius)
         .data
         .iter()
         .map(|&v| v > 1e-6)

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use idphoto::matte::SegmentFit;
+use idphoto::SegmentFit;
 use idphoto::spec::presets;
 use idphoto::{FaceHint, Options, Report, Spec};
 
@@ -295,7 +295,7 @@ fn make(a: MakeArgs) -> Result<u8, Failure> {
         });
     }
 
-    let out = idphoto::process(&bytes, &spec, &opts)?;
+    let out = idphoto::Engine::new()?.process(&bytes, &spec, &opts)?;
 
     let out_path = a.output.unwrap_or_else(|| {
         let stem = a
@@ -348,7 +348,7 @@ fn check(a: CheckArgs) -> Result<u8, Failure> {
     let bytes = read_input(&a.image)?;
     // Refuse non-images before the pipeline (and its models) is touched.
     idphoto::decode::detect_format(&bytes)?;
-    let report = idphoto::check(&bytes, &spec)?;
+    let report = idphoto::Engine::new()?.check(&bytes, &spec)?;
     if a.json {
         println!("{}", report.to_json());
     } else {

@@ -78,8 +78,9 @@ impl Engine {
         pipeline::check(&self.nets, bytes, spec)
     }
 
-    /// The networks, for the crate's own tests and benches.
-    pub(crate) fn networks(&self) -> &Networks {
+    /// The networks, for the crate's own benches ([`crate::internals`]).
+    #[doc(hidden)]
+    pub fn networks(&self) -> &Networks {
         &self.nets
     }
 }
@@ -138,7 +139,8 @@ mod tests {
         let shared: Vec<Vec<Vec<u8>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..4)
                 .map(|t| {
-                    let (engine, photos, specs, jobs, opts) = (&engine, &photos, &specs, &jobs, &opts);
+                    let (engine, photos, specs, jobs, opts) =
+                        (&engine, &photos, &specs, &jobs, &opts);
                     scope.spawn(move || {
                         // each thread starts at another job, so that they overlap
                         (0..jobs.len())

@@ -5,29 +5,36 @@
 
 #![warn(missing_docs)]
 
-pub mod check;
-pub mod composite;
+mod check;
+mod composite;
 pub mod decode;
-pub mod encode;
-pub mod error;
-pub mod face;
-pub mod foreground;
-pub mod geometry;
-pub mod matte;
-pub mod nn;
-pub mod options;
-pub mod pipeline;
-pub mod raster;
-pub mod render;
-pub mod report;
+mod encode;
+mod engine;
+mod error;
+mod face;
+mod foreground;
+mod geometry;
+mod matte;
+mod nn;
+mod options;
+mod pipeline;
+mod raster;
+mod render;
+mod report;
 pub mod spec;
 
+#[doc(hidden)]
+pub mod internals;
 #[cfg(test)]
 mod test_support;
 
+pub use engine::{check, process, Engine};
 pub use error::{Error, Result};
 pub use face::FaceHint;
+pub use matte::SegmentFit;
+pub use nn::Models;
 pub use options::{Options, DEFAULT_MAX_UPSCALE};
-pub use pipeline::{check, process, Output};
-pub use report::Report;
+pub use pipeline::{Output, Timings, REDUCED_DECODE_FACE_FRACTION};
+pub use raster::Point;
+pub use report::{Notice, Report, RuleResult, Status, SCHEMA_VERSION};
 pub use spec::Spec;

@@ -1,9 +1,10 @@
 //! For every built-in preset, a real face placed at several positions of a large synthetic
 //! canvas gives an output whose measured geometry meets the spec.
 
-use idphoto::decode::{decode, Limits};
-use idphoto::report::Status;
+use idphoto::decode::Limits;
+use idphoto::internals::decode;
 use idphoto::spec::presets;
+use idphoto::Status;
 use idphoto::{process, Options};
 use image::{imageops, Rgb, RgbImage};
 

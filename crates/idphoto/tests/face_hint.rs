@@ -1,8 +1,8 @@
 //! The face-box entry: a host (for example a mini-program that ran WeChat's face detection)
 //! passes its own face box and eye points instead of running the built-in detector.
 
-use idphoto::raster::Point;
 use idphoto::spec::presets;
+use idphoto::Point;
 use idphoto::{check, process, Error, FaceHint, Options};
 
 fn fixture() -> Vec<u8> {

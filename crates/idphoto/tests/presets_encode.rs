@@ -1,9 +1,10 @@
 //! Every built-in preset's file rules can be met: a real photo resized to the preset's pixel
 //! size lands inside its KB window at its DPI, and `inspect` reads the result back.
 
-use idphoto::decode::{decode, inspect, Limits};
-use idphoto::encode::encode_jpeg;
-use idphoto::raster::resize_rgb;
+use idphoto::decode::{inspect, Limits};
+use idphoto::internals::decode;
+use idphoto::internals::encode_jpeg;
+use idphoto::internals::resize_rgb;
 use idphoto::spec::presets;
 
 #[test]

@@ -16,10 +16,6 @@ pub const BORDER_MAX_DIST: u8 = 40;
 /// falloff and JPEG noise are below it; the edge of the hair (even when blurred by
 /// resampling) has larger steps.
 pub const BORDER_MAX_STEP: u8 = 12;
-/// Distance (sRGB levels, Chebyshev) from the background colour at which an edge pixel of the
-/// person counts as half person (alpha 0.5): about half-way from a white background to mid
-/// grey hair.
-pub const BORDER_HALF_ALPHA: f32 = 60.0;
 /// Smallest fraction of the border strips within [`BORDER_MAX_DIST`] / 2 of their median
 /// colour for the border model to be used.
 pub const BORDER_MIN_UNIFORM: f64 = 0.97;
@@ -226,8 +222,10 @@ mod tests {
         // the fixture's output has an ear at the side edge and background remnants: the
         // network decides there
         let (_, img, _) = clean("cn-id-card");
-        let faces = crate::face::detect_faces(&img, &Default::default()).unwrap();
-        let lm = landmarks::landmarks_fast(&img, &faces[0], MIN_PRESENCE).unwrap();
+        let faces =
+            crate::face::detect_faces(crate::nn::tests::nets(), &img, &Default::default()).unwrap();
+        let lm = landmarks::landmarks_fast(crate::nn::tests::nets(), &img, &faces[0], MIN_PRESENCE)
+            .unwrap();
         assert!(border_matte(&img, &lm).is_none());
         // a clean output with a plain white border: the border model is used
         let Some(shared) = crate::nn::tests::shared_dir() else {
@@ -239,8 +237,10 @@ mod tests {
         let img = crate::decode::decode(&out.jpeg, &Default::default())
             .unwrap()
             .image;
-        let faces = crate::face::detect_faces(&img, &Default::default()).unwrap();
-        let lm = landmarks::landmarks_fast(&img, &faces[0], MIN_PRESENCE).unwrap();
+        let faces =
+            crate::face::detect_faces(crate::nn::tests::nets(), &img, &Default::default()).unwrap();
+        let lm = landmarks::landmarks_fast(crate::nn::tests::nets(), &img, &faces[0], MIN_PRESENCE)
+            .unwrap();
         let alpha = border_matte(&img, &lm).expect("plain white background");
         // the crown agrees with the segmentation network's within 6 px (the network at 256 px
         // smooths away the tuft on top of this head, which the border model keeps)

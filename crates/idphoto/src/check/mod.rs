@@ -15,17 +15,16 @@ use crate::face::{
     detect_faces, is_face, landmarks, DetectOptions, Face, COMPARABLE_FACE_FRACTION, MIN_PRESENCE,
 };
 use crate::matte;
+use crate::nn::Networks;
 use crate::report::{Report, RuleResult};
 use crate::spec::Spec;
-pub use border::{
-    border_matte, BORDER_HALF_ALPHA, BORDER_MAX_DIST, BORDER_MAX_STEP, BORDER_MIN_UNIFORM,
-};
+pub use border::border_matte;
 use file::file_rules;
 use geometry::geometry_rules;
-pub use geometry::IMPLIED_CENTRING_FAIL;
 
 /// Checks decoded pixels (plus the file's header facts, when known) against `spec`.
 pub fn check_decoded(
+    nets: &Networks,
     img: &RgbImage,
     spec: &Spec,
     file: Option<(&FileInfo, usize)>,
@@ -42,7 +41,7 @@ pub fn check_decoded(
         min_face_px: (short * 0.08).max(24.0),
         ..DetectOptions::default()
     };
-    let faces = detect_faces(img, &opts)?;
+    let faces = detect_faces(nets, img, &opts)?;
     let mut verified = Vec::new();
     for f in faces {
         if let Some((main, _)) = verified.first() {
@@ -51,8 +50,8 @@ pub fn check_decoded(
                 continue;
             }
         }
-        let lm = landmarks::landmarks_fast(img, &f, MIN_PRESENCE)?;
-        if is_face(img, &f, &lm)? {
+        let lm = landmarks::landmarks_fast(nets, img, &f, MIN_PRESENCE)?;
+        if is_face(nets, img, &f, &lm)? {
             verified.push((f, lm));
         }
     }
@@ -173,10 +172,10 @@ mod tests {
     fn face_count_fails_without_a_face() {
         let spec = crate::spec::presets::get("cn-id-card").unwrap();
         let flat = RgbImage::from_pixel(358, 441, image::Rgb([255, 255, 255]));
-        let rep = check_decoded(&flat, &spec, None).unwrap();
+        let rep = check_decoded(crate::nn::tests::nets(), &flat, &spec, None).unwrap();
         assert_eq!(status(&rep, "face.count"), Status::Fail);
         let (_, img, _) = clean("cn-id-card");
-        let rep = check_decoded(&img, &spec, None).unwrap();
+        let rep = check_decoded(crate::nn::tests::nets(), &img, &spec, None).unwrap();
         assert_eq!(status(&rep, "face.count"), Status::Pass);
     }
 
@@ -190,7 +189,7 @@ mod tests {
         ] {
             let (_, img, spec) = clean(spec_id);
             let (w, h) = img.dimensions();
-            let rep = check_decoded(&img, &spec, None).unwrap();
+            let rep = check_decoded(crate::nn::tests::nets(), &img, &spec, None).unwrap();
             let codes: Vec<String> = rep
                 .rules
                 .iter()
@@ -209,7 +208,13 @@ mod tests {
                 (1.0, 0.0, -0.16 * h as f32),
                 (1.0, 0.12 * w as f32, 0.0),
             ] {
-                let rep = check_decoded(&warp(&img, s, dx, dy), &spec, None).unwrap();
+                let rep = check_decoded(
+                    crate::nn::tests::nets(),
+                    &warp(&img, s, dx, dy),
+                    &spec,
+                    None,
+                )
+                .unwrap();
                 failed.extend(rep.failures().map(|r| r.code.clone()));
             }
             for c in &codes {
@@ -225,9 +230,21 @@ mod tests {
     fn implied_centring_warns_then_fails() {
         let (_, img, spec) = clean("cn-id-card");
         let w = img.width() as f32;
-        let rep = check_decoded(&warp(&img, 1.0, 0.065 * w, 0.0), &spec, None).unwrap();
+        let rep = check_decoded(
+            crate::nn::tests::nets(),
+            &warp(&img, 1.0, 0.065 * w, 0.0),
+            &spec,
+            None,
+        )
+        .unwrap();
         assert_eq!(status(&rep, "geometry.eye_mid_x"), Status::Warn);
-        let rep = check_decoded(&warp(&img, 1.0, -0.1 * w, 0.0), &spec, None).unwrap();
+        let rep = check_decoded(
+            crate::nn::tests::nets(),
+            &warp(&img, 1.0, -0.1 * w, 0.0),
+            &spec,
+            None,
+        )
+        .unwrap();
         assert_eq!(status(&rep, "geometry.eye_mid_x"), Status::Fail);
     }
 }

@@ -1329,8 +1329,10 @@ mod tests {
     }
 
     fn measure(img: &RgbImage) -> (Landmarks, Plane) {
-        let faces = detect_faces(img, &DetectOptions::default()).unwrap();
-        let lm = crate::face::landmarks::landmarks_refined(img, &faces[0]).unwrap();
+        let faces = detect_faces(crate::nn::tests::nets(), img, &DetectOptions::default()).unwrap();
+        let lm =
+            crate::face::landmarks::landmarks_refined(crate::nn::tests::nets(), img, &faces[0])
+                .unwrap();
         (lm, crate::matte::person_matte(img).unwrap())
     }
 

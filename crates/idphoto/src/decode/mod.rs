@@ -19,21 +19,20 @@
 
 mod format;
 mod guard;
-mod icc;
+pub(crate) mod icc;
 mod inspect;
 mod jpeg;
 mod limits;
 mod markers;
 mod orientation;
-mod pixels;
+pub(crate) mod pixels;
 #[cfg(test)]
 mod test_util;
 #[cfg(test)]
 mod tests;
 
 pub use format::{detect_format, SourceFormat};
-pub use icc::IccStatus;
 pub use inspect::{inspect, Density, DensitySource, FileInfo};
-pub use jpeg::jpeg_frame_size;
+pub(crate) use jpeg::jpeg_frame_size;
 pub use limits::Limits;
-pub use pixels::{decode, decode_reduced, Decoded};
+pub(crate) use pixels::{decode, decode_reduced};

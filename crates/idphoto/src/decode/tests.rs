@@ -2,6 +2,7 @@
 //! timing), robustness of [`decode`] and [`inspect`] together on bad input, and ICC
 //! conversion seen through [`decode`].
 
+use super::icc::IccStatus;
 use super::test_util::{
     box_reduce, mean_abs_error, png_bytes, png_chunk, read, shared_data, test_image,
 };

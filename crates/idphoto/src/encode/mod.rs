@@ -13,9 +13,7 @@ mod levers;
 mod search;
 
 pub use jpeg::Subsampling;
-pub use search::{
-    DEFAULT_QUALITY, MAX_ENCODES, MAX_LEVER_ENCODES, MAX_SEARCH_ENCODES, QUALITY_FLOOR,
-};
+use search::{DEFAULT_QUALITY, MAX_SEARCH_ENCODES, QUALITY_FLOOR};
 
 use jpeg::PRIMARY;
 use levers::{try_bigger, try_smaller};
@@ -34,7 +32,7 @@ pub struct Encoded {
     pub subsampling: Subsampling,
     /// Whether the Huffman tables were optimised for this image.
     pub optimized_huffman: bool,
-    /// How many encodes were run in total to find it (at most [`MAX_ENCODES`]).
+    /// How many encodes were run in total to find it (at most [`MAX_ENCODES`](search::MAX_ENCODES)).
     pub encodes: u32,
 }
 
@@ -53,7 +51,7 @@ pub struct Encoded {
 ///   kept if it is large enough). Qualities below [`QUALITY_FLOOR`] (30) are only tried when
 ///   quality 30 is still larger than `max_bytes`. File size is only roughly monotone in quality,
 ///   so every in-window result is kept and the one closest to the aim is returned.
-/// * If no quality lands in the window, up to [`MAX_LEVER_ENCODES`] more encodes try the
+/// * If no quality lands in the window, up to [`MAX_LEVER_ENCODES`](search::MAX_LEVER_ENCODES) more encodes try the
 ///   levers that make files bigger at the same quality (4:2:2, 4:4:4, standard Huffman tables),
 ///   which helps when the lower bound is not reached at quality 100 or when the window falls
 ///   between two adjacent qualities. There is nothing smaller than the primary setting, so an
@@ -164,6 +162,7 @@ fn check_options(
 #[cfg(test)]
 mod tests {
     use super::jpeg::{encode_once, Config};
+    use super::search::MAX_ENCODES;
     use super::*;
     use image::{Rgb, RgbImage};
     use std::time::Instant;

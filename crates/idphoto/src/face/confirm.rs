@@ -5,6 +5,7 @@ use image::RgbImage;
 use super::detect::{detect_tile, INPUT};
 use super::landmarks::Landmarks;
 use crate::error::Result;
+use crate::nn::Networks;
 use crate::raster::{warp_rgb, Affine, Point};
 
 /// Side of the square [`confirm`] looks at, in widths of the landmarks' extent.
@@ -17,7 +18,7 @@ const CONFIRM_SIDE: f32 = 2.0;
 /// landmark model takes for a face scores low here too, while real faces score high. On the
 /// shared photos: real faces 0.78-0.96 (a face cut by the edge 0.78), the detections the
 /// landmark model rejects 0.56-0.60, and a building facade it accepted (obama1.jpg) 0.48.
-pub fn confirm(img: &RgbImage, lm: &Landmarks) -> Result<f32> {
+pub fn confirm(nets: &Networks, img: &RgbImage, lm: &Landmarks) -> Result<f32> {
     let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
     for p in &lm.points {
         (x0, x1) = (x0.min(p[0]), x1.max(p[0]));
@@ -31,7 +32,7 @@ pub fn confirm(img: &RgbImage, lm: &Landmarks) -> Result<f32> {
     let n = INPUT as u32;
     let map = Affine::rect(center, (side, side), lm.roll_deg().to_radians(), (n, n));
     let crop = warp_rgb(img, &map, n, n)?;
-    let faces = detect_tile(crop.as_raw(), (INPUT, INPUT), 0.0)?;
+    let faces = detect_tile(nets, crop.as_raw(), (INPUT, INPUT), 0.0)?;
     let mid = INPUT as f32 / 2.0;
     Ok(faces
         .iter()

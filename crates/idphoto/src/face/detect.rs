@@ -5,7 +5,7 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::nn;
+use crate::nn::Networks;
 use crate::raster::{downscale_to, Point};
 
 /// Detection score threshold. Measured on `shared/data/detection` (see `benches/`): MediaPipe's
@@ -93,12 +93,13 @@ fn sigmoid(x: f32) -> f32 {
 /// Runs the detector on one `w` x `h` tile (sides multiples of 16) given as RGB bytes;
 /// returns faces in tile pixels.
 pub(super) fn detect_tile(
+    nets: &Networks,
     tile: &[u8],
     (w, h): (usize, usize),
     threshold: f32,
 ) -> Result<Vec<Face>> {
     let input: Vec<f32> = tile.iter().map(|&v| v as f32 / 127.5 - 1.0).collect();
-    let model = nn::default_networks()?.detector_at(w, h)?;
+    let model = nets.detector_at(w, h)?;
     let out = model.run(input)?;
     let (reg, cls) = (&out[0], &out[1]);
     let anchors = anchor_grid(w, h, model.transposed());
@@ -192,7 +193,7 @@ impl Default for DetectOptions {
 /// `enough_face_px` is found or tiles reach the size at which `min_face_px` faces are
 /// detectable; last, zoomed out (for faces that fill the frame), only when nothing was found.
 /// Faces are returned sorted by width, largest first.
-pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>> {
+pub fn detect_faces(nets: &Networks, img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>> {
     let (w, h) = img.dimensions();
     let long = w.max(h) as f32;
     let mut found: Vec<Face> = Vec::new();
@@ -252,7 +253,7 @@ pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>> {
         for &ty in &ys {
             for &tx in &xs {
                 let pixels = extract_tile(&small, tx, ty, tile);
-                for f in detect_tile(&pixels, tile, opts.threshold)? {
+                for f in detect_tile(nets, &pixels, tile, opts.threshold)? {
                     // discard boxes cut by an interior tile border: another tile sees them whole
                     let margin = 2.0;
                     let interior_cut = (tx > 0 && f.x < margin)
@@ -361,7 +362,8 @@ mod tests {
         let small = downscale_to(&img, 96, 128).unwrap();
         let best = |size: (usize, usize)| {
             let tile = extract_tile(&small, 0, 0, size);
-            let faces = detect_tile(&tile, size, SCORE_THRESHOLD).unwrap();
+            let faces =
+                detect_tile(crate::nn::tests::nets(), &tile, size, SCORE_THRESHOLD).unwrap();
             weighted_nms(faces).into_iter().next().expect("a face")
         };
         let (square, portrait) = (best((128, 128)), best((96, 128)));
@@ -388,7 +390,13 @@ mod tests {
             let mut canvas = RgbImage::new(side as u32, side as u32);
             image::imageops::overlay(&mut canvas, &small, at.0.into(), at.1.into());
             let tile = extract_tile(&canvas, 0, 0, (side, side));
-            let faces = detect_tile(&tile, (side, side), SCORE_THRESHOLD).unwrap();
+            let faces = detect_tile(
+                crate::nn::tests::nets(),
+                &tile,
+                (side, side),
+                SCORE_THRESHOLD,
+            )
+            .unwrap();
             let best = weighted_nms(faces).into_iter().next().expect("a face");
             (
                 best.x - at.0 as f32,
@@ -421,9 +429,11 @@ mod tests {
     #[test]
     fn no_face_in_flat_image() {
         let img = RgbImage::from_pixel(640, 480, image::Rgb([200, 200, 200]));
-        assert!(detect_faces(&img, &DetectOptions::default())
-            .unwrap()
-            .is_empty());
+        assert!(
+            detect_faces(crate::nn::tests::nets(), &img, &DetectOptions::default())
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -436,7 +446,8 @@ mod tests {
             "obama_small.jpg",
         ] {
             let img = load(&shared.join("data/portraits").join(name));
-            let faces = detect_faces(&img, &DetectOptions::default()).unwrap();
+            let faces =
+                detect_faces(crate::nn::tests::nets(), &img, &DetectOptions::default()).unwrap();
             eprintln!(
                 "{name}: {:?}",
                 faces

@@ -8,6 +8,7 @@ use super::hint::FaceHint;
 use super::landmarks::{landmarks_fast, landmarks_refined, Landmarks};
 use super::presence::{is_face, COMPARABLE_FACE_FRACTION, MIN_PRESENCE};
 use crate::error::{Error, Result};
+use crate::nn::Networks;
 use crate::raster::Point;
 use crate::report::Notice;
 
@@ -19,6 +20,7 @@ use crate::report::Notice;
 /// `needed_px` is the face width (px) the output needs from the photo: detection looks at
 /// the scales where such faces can be found.
 pub(crate) fn find_face(
+    nets: &Networks,
     img: &RgbImage,
     hint: Option<&FaceHint>,
     needed_px: f32,
@@ -26,7 +28,7 @@ pub(crate) fn find_face(
 ) -> Result<(Face, Landmarks)> {
     if let Some(h) = hint {
         let face = face_from_hint(img, h)?;
-        let lm = landmarks_refined(img, &face)?;
+        let lm = landmarks_refined(nets, img, &face)?;
         if lm.presence < MIN_PRESENCE {
             return Err(Error::NoFace);
         }
@@ -38,7 +40,7 @@ pub(crate) fn find_face(
         min_face_px: (needed * 0.35).max(32.0),
         ..DetectOptions::default()
     };
-    let faces = detect_faces(img, &det_opts)?;
+    let faces = detect_faces(nets, img, &det_opts)?;
     let mut verified: Vec<(Face, Landmarks)> = Vec::new();
     let mut small = 0;
     for f in faces {
@@ -48,8 +50,8 @@ pub(crate) fn find_face(
                 continue;
             }
         }
-        let lm = landmarks_fast(img, &f, MIN_PRESENCE)?;
-        if is_face(img, &f, &lm)? {
+        let lm = landmarks_fast(nets, img, &f, MIN_PRESENCE)?;
+        if is_face(nets, img, &f, &lm)? {
             verified.push((f, lm));
         }
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::detect::Face;
 use crate::error::Result;
-use crate::nn;
+use crate::nn::Networks;
 use crate::raster::{warp_rgb_f32, Affine, Point};
 
 const INPUT: u32 = 192;
@@ -29,16 +29,6 @@ pub const RIGHT_CHEEK: usize = 234;
 pub const LEFT_CHEEK: usize = 454;
 /// Nose tip.
 pub const NOSE_TIP: usize = 1;
-/// Upper and lower inner lip.
-pub const LIPS_INNER: (usize, usize) = (13, 14);
-/// Mouth corners.
-pub const MOUTH_CORNERS: (usize, usize) = (61, 291);
-/// Upper / lower eyelid of the right and left eye.
-pub const EYELIDS: [(usize, usize); 2] = [(159, 145), (386, 374)];
-/// Eye corners (outer, inner) of the right and left eye.
-pub const EYE_CORNERS: [(usize, usize); 2] = [(33, 133), (263, 362)];
-/// Brow midpoints of the right and left brow.
-pub const BROWS: [usize; 2] = [105, 334];
 
 /// 468 landmarks of one face in image pixels, with derived measurements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,15 +106,16 @@ impl Landmarks {
 
 /// Runs the landmark model on a detected face. The crop is the detection box scaled by 1.5,
 /// square, rotated so that the detector's eye keypoints are level (as MediaPipe does).
-pub fn landmarks(img: &RgbImage, face: &Face) -> Result<Landmarks> {
+pub fn landmarks(nets: &Networks, img: &RgbImage, face: &Face) -> Result<Landmarks> {
     let (r, l) = (face.right_eye(), face.left_eye());
     let angle = (l.y - r.y).atan2(l.x - r.x);
     let side = face.w.max(face.h) * 1.5;
-    landmarks_in_rect(img, face.center(), side, angle)
+    landmarks_in_rect(nets, img, face.center(), side, angle)
 }
 
 /// Runs the landmark model on the square of `side` px centred at `center`, rotated by `angle`.
 pub fn landmarks_in_rect(
+    nets: &Networks,
     img: &RgbImage,
     center: Point,
     side: f32,
@@ -135,7 +126,7 @@ pub fn landmarks_in_rect(
         .into_iter()
         .map(|v| v / 255.0)
         .collect();
-    let out = nn::default_networks()?.landmarker().run(input)?;
+    let out = nets.landmarker().run(input)?;
     let scale = side / INPUT as f32;
     let points = out[0]
         .chunks_exact(3)
@@ -150,8 +141,8 @@ pub fn landmarks_in_rect(
 
 /// Runs the model twice: once on the detector's crop, then on a crop recentred on the first
 /// landmarks (MediaPipe's tracking step), which is more accurate for chin and cheeks.
-pub fn landmarks_refined(img: &RgbImage, face: &Face) -> Result<Landmarks> {
-    let first = landmarks(img, face)?;
+pub fn landmarks_refined(nets: &Networks, img: &RgbImage, face: &Face) -> Result<Landmarks> {
+    let first = landmarks(nets, img, face)?;
     let (minx, maxx, miny, maxy) = first.points.iter().fold(
         (f32::MAX, f32::MIN, f32::MAX, f32::MIN),
         |(a, b, c, d), p| (a.min(p[0]), b.max(p[0]), c.min(p[1]), d.max(p[1])),
@@ -159,7 +150,7 @@ pub fn landmarks_refined(img: &RgbImage, face: &Face) -> Result<Landmarks> {
     let center = Point::new((minx + maxx) / 2.0, (miny + maxy) / 2.0);
     let side = (maxx - minx).max(maxy - miny) * 1.5;
     let angle = first.roll_deg().to_radians();
-    let second = landmarks_in_rect(img, center, side, angle)?;
+    let second = landmarks_in_rect(nets, img, center, side, angle)?;
     Ok(if second.presence >= first.presence * 0.8 {
         second
     } else {
@@ -195,14 +186,19 @@ fn refined_crop(lm: &Landmarks) -> (Point, f32, f32) {
 /// 358x441 outputs of the shared portraits and the 1 MP benchmark photo (whose crop was off by
 /// 4.6 % and 9.6 %), face width by up to 2.8 px, chin and eyes by up to 1.9 px, as much as
 /// between two crops that agree within 1.6 %.
-pub fn landmarks_fast(img: &RgbImage, face: &Face, min_presence: f32) -> Result<Landmarks> {
+pub fn landmarks_fast(
+    nets: &Networks,
+    img: &RgbImage,
+    face: &Face,
+    min_presence: f32,
+) -> Result<Landmarks> {
     let (r, l) = (face.right_eye(), face.left_eye());
     let angle = (l.y - r.y).atan2(l.x - r.x);
     let (s, c) = angle.sin_cos();
     let dy = PREDICTED_DY * face.w;
     let center = Point::new(face.center().x - s * dy, face.center().y + c * dy);
     let side = PREDICTED_SIDE * face.w.max(face.h);
-    let first = landmarks_in_rect(img, center, side, angle)?;
+    let first = landmarks_in_rect(nets, img, center, side, angle)?;
     let (c2, side2, angle2) = refined_crop(&first);
     let converged = c2.dist(center) <= 0.06 * side
         && (side2 / side - 1.0).abs() <= 0.12
@@ -210,7 +206,7 @@ pub fn landmarks_fast(img: &RgbImage, face: &Face, min_presence: f32) -> Result<
     if converged && first.presence >= min_presence {
         return Ok(first);
     }
-    let second = landmarks_in_rect(img, c2, side2, angle2)?;
+    let second = landmarks_in_rect(nets, img, c2, side2, angle2)?;
     Ok(if second.presence >= first.presence * 0.8 {
         second
     } else {
@@ -237,9 +233,10 @@ mod tests {
             ("generic_guy_rotated_neg10.png", -10.0),
         ] {
             let img = image::open(dir.join(name)).unwrap().to_rgb8();
-            let faces = detect_faces(&img, &DetectOptions::default()).unwrap();
+            let faces =
+                detect_faces(crate::nn::tests::nets(), &img, &DetectOptions::default()).unwrap();
             assert!(!faces.is_empty(), "{name}: no face");
-            let lm = landmarks_refined(&img, &faces[0]).unwrap();
+            let lm = landmarks_refined(crate::nn::tests::nets(), &img, &faces[0]).unwrap();
             let roll = lm.roll_deg();
             eprintln!(
                 "{name}: roll {roll:.2} truth {truth} presence {:.3} face width {:.0}",
@@ -256,8 +253,9 @@ mod tests {
         let img = image::open(shared.join("data/portraits/obama.jpg"))
             .unwrap()
             .to_rgb8();
-        let faces = detect_faces(&img, &DetectOptions::default()).unwrap();
-        let lm = landmarks_refined(&img, &faces[0]).unwrap();
+        let faces =
+            detect_faces(crate::nn::tests::nets(), &img, &DetectOptions::default()).unwrap();
+        let lm = landmarks_refined(crate::nn::tests::nets(), &img, &faces[0]).unwrap();
         eprintln!(
             "presence {:.3} eyes {:?} {:?} chin {:?} width {:.0} ied {:.0} roll {:.1} yaw {:.1}",
             lm.presence,

@@ -9,10 +9,9 @@ mod hint;
 pub mod landmarks;
 mod presence;
 
-pub use confirm::confirm;
 pub use detect::{detect_faces, DetectOptions, Face};
 pub(crate) use find::{check_face_inside, find_face};
 pub use hint::FaceHint;
 pub use landmarks::Landmarks;
 pub(crate) use presence::is_face;
-pub use presence::{COMPARABLE_FACE_FRACTION, CONFIRM_BELOW, MIN_CONFIRM, MIN_PRESENCE};
+pub use presence::{COMPARABLE_FACE_FRACTION, MIN_PRESENCE};

@@ -7,6 +7,7 @@ use super::confirm::confirm;
 use super::detect::Face;
 use super::landmarks::Landmarks;
 use crate::error::Result;
+use crate::nn::Networks;
 
 /// A face is "comparable" to the main face, and so counts for the more-than-one-face error,
 /// when it is at least this fraction of the main face's width.
@@ -25,11 +26,16 @@ pub const MIN_CONFIRM: f32 = 0.7;
 
 /// Whether a detection `face` with landmarks `lm` counts as a face: the landmark model's
 /// presence, and for a weak detection the detector's second opinion ([`confirm`]).
-pub(crate) fn is_face(img: &RgbImage, face: &Face, lm: &Landmarks) -> Result<bool> {
+pub(crate) fn is_face(
+    nets: &Networks,
+    img: &RgbImage,
+    face: &Face,
+    lm: &Landmarks,
+) -> Result<bool> {
     if lm.presence < MIN_PRESENCE {
         return Ok(false);
     }
-    Ok(face.score >= CONFIRM_BELOW || confirm(img, lm)? >= MIN_CONFIRM)
+    Ok(face.score >= CONFIRM_BELOW || confirm(nets, img, lm)? >= MIN_CONFIRM)
 }
 
 #[cfg(test)]
@@ -47,17 +53,20 @@ mod tests {
         let img = image::open(shared.join("data/portraits/obama1.jpg"))
             .unwrap()
             .to_rgb8();
-        let faces = crate::face::detect::detect_faces(&img, &Default::default()).unwrap();
+        let faces =
+            crate::face::detect::detect_faces(crate::nn::tests::nets(), &img, &Default::default())
+                .unwrap();
         let mut kept = Vec::new();
         for f in &faces {
-            let lm = crate::face::landmarks::landmarks_refined(&img, f).unwrap();
-            let c = confirm(&img, &lm).unwrap();
+            let lm = crate::face::landmarks::landmarks_refined(crate::nn::tests::nets(), &img, f)
+                .unwrap();
+            let c = confirm(crate::nn::tests::nets(), &img, &lm).unwrap();
             eprintln!(
                 "{:?} presence {} confirm {c}",
                 (f.x, f.w, f.score),
                 lm.presence
             );
-            if is_face(&img, f, &lm).unwrap() {
+            if is_face(crate::nn::tests::nets(), &img, f, &lm).unwrap() {
                 kept.push(f.x);
             }
         }

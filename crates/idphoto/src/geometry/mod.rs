@@ -8,8 +8,6 @@ mod solve;
 mod waive;
 
 pub use crown::{find_crown, CROWN_FALLBACK_RATIO};
-pub use solve::{
-    is_scale_rule, measure, min_scale, px_rules, solve, Head, Placement, PxRule, Solution,
-};
+pub use solve::{measure, px_rules, solve, Head, Placement, PxRule};
 pub(crate) use solve::{needed_face_px, solve_limited};
 pub(crate) use waive::waive;

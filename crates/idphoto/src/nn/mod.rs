@@ -29,8 +29,6 @@ pub(crate) use builtin::{
     SELFIE_SEGMENTATION_ONNX,
 };
 pub(crate) use model::{Fit, Model};
-#[cfg(target_arch = "x86_64")]
-pub(crate) use ops::common::has_avx2_fma;
 
 /// Model bytes (ONNX) of the four networks. [`Models::builtin`] gives the embedded ones.
 #[derive(Clone)]
@@ -109,7 +107,7 @@ type Plans = Mutex<HashMap<(PlanKey, usize, usize), Arc<Model>>>;
 
 /// The four networks, loaded from [`Models`], and the plans made from them for other input
 /// sizes. A [`Model`]'s plan is immutable and thread-safe: one value serves every thread.
-pub(crate) struct Networks {
+pub struct Networks {
     /// The bytes the plans of other sizes are made from.
     models: Models,
     /// The face detector at its exported size (input 1x128x128x3). This and the two
@@ -276,14 +274,6 @@ pub(crate) fn default_networks() -> Result<&'static Networks> {
         .get_or_init(|| Networks::new(Models::builtin()))
         .as_ref()
         .map_err(Clone::clone)
-}
-
-/// Loads and optimises the built-in models now, so the first photo is not slower than the
-/// rest: the fixed-size networks, and the plans of the sizes most photos use (see
-/// `Networks::warm_up`). A spec of another aspect ratio plans its size on first use (about
-/// 0.1 s per network).
-pub fn warm_up() -> Result<()> {
-    default_networks()?.warm_up()
 }
 
 #[cfg(test)]

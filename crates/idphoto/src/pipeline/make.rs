@@ -12,6 +12,7 @@ use crate::geometry::{
     self, find_crown, needed_face_px, solve_limited, Head, Placement, PxRule, CROWN_FALLBACK_RATIO,
 };
 use crate::matte;
+use crate::nn::Networks;
 use crate::options::{background_rgb, output_size, Options};
 use crate::raster::{warp_rgb, Affine, Plane, Point};
 use crate::render::{frame_to_source, render_with_alpha, rotate, Levelled};
@@ -20,6 +21,7 @@ use crate::spec::Spec;
 
 /// What one photo is made for: the photo, the spec and options, and what follows from them.
 struct Job<'a> {
+    nets: &'a Networks,
     img: &'a RgbImage,
     spec: &'a Spec,
     opts: &'a Options,
@@ -48,11 +50,18 @@ struct Work {
 
 /// Makes the photo from `img`, decoded at 1/`reduction` of the photo's size; when reduced,
 /// returns [`Made::NeedsScale`] instead of upscaling.
-pub(super) fn make(img: &RgbImage, spec: &Spec, opts: &Options, reduction: u32) -> Result<Made> {
+pub(super) fn make(
+    nets: &Networks,
+    img: &RgbImage,
+    spec: &Spec,
+    opts: &Options,
+    reduction: u32,
+) -> Result<Made> {
     opts.validate()?;
     let mut timings = Timings::default();
     let (out_w, out_h) = output_size(spec, opts)?;
     let job = Job {
+        nets,
         img,
         spec,
         opts,
@@ -66,7 +75,7 @@ pub(super) fn make(img: &RgbImage, spec: &Spec, opts: &Options, reduction: u32) 
     // 1. the face and its landmarks
     let t = Instant::now();
     let needed = needed_face_px(&job.rules) / opts.max_upscale.max(1.0) as f32;
-    let (_face, lm) = find_face(img, opts.face.as_ref(), needed, &mut notices)?;
+    let (_face, lm) = find_face(nets, img, opts.face.as_ref(), needed, &mut notices)?;
     check_face_inside(img, &lm)?;
     timings.detect_ms = ms(t);
 
@@ -291,7 +300,7 @@ fn render_until_crown_holds(
         let enc = encode::encode_jpeg(&composed, job.spec.dpi, job.spec.byte_window())?;
         timings.encode_ms += ms(t);
         let t = Instant::now();
-        let report = super::check(&enc.bytes, job.spec)?;
+        let report = super::check(job.nets, &enc.bytes, job.spec)?;
         timings.check_ms += ms(t);
         pass += 1;
         timings.passes = pass;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::{self, Limits};
 use crate::error::{Error, Result};
+use crate::nn::Networks;
 use crate::options::{output_size, Options};
 use crate::report::Report;
 use crate::spec::Spec;
@@ -77,7 +78,12 @@ const REDUCED_MAX_SCALE: f64 = 0.95;
 /// still has at least the pixels the output needs (see [`REDUCED_DECODE_FACE_FRACTION`]);
 /// the output never depends on more than that: a face that would need upscaling at the
 /// reduced size is taken from a finer decode.
-pub fn process(bytes: &[u8], spec: &Spec, opts: &Options) -> Result<Output> {
+pub(crate) fn process(
+    nets: &Networks,
+    bytes: &[u8],
+    spec: &Spec,
+    opts: &Options,
+) -> Result<Output> {
     spec.validate()?;
     let (out_w, out_h) = output_size(spec, opts)?;
     let mut reduction = initial_reduction(bytes, spec, out_w, out_h, opts);
@@ -94,7 +100,7 @@ pub fn process(bytes: &[u8], spec: &Spec, opts: &Options) -> Result<Output> {
         } else {
             opts
         };
-        match make::make(&decoded.image, spec, o, r) {
+        match make::make(nets, &decoded.image, spec, o, r) {
             Ok(Made::Done(mut out)) => {
                 out.timings.decode_ms = decode_ms;
                 out.source_reduction = r;
@@ -119,8 +125,13 @@ enum Made {
 }
 
 /// Makes an ID photo from decoded pixels (sRGB, orientation already applied).
-pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Output> {
-    match make::make(img, spec, opts, 1)? {
+pub fn process_image(
+    nets: &Networks,
+    img: &RgbImage,
+    spec: &Spec,
+    opts: &Options,
+) -> Result<Output> {
+    match make::make(nets, img, spec, opts, 1)? {
         Made::Done(out) => Ok(*out),
         Made::NeedsScale(_) => Err(Error::Internal("upscale refused on a full decode".into())),
     }
@@ -128,11 +139,11 @@ pub fn process_image(img: &RgbImage, spec: &Spec, opts: &Options) -> Result<Outp
 
 /// Checks encoded image bytes against a spec: file rules, then every geometric rule measured
 /// on the image.
-pub fn check(bytes: &[u8], spec: &Spec) -> Result<Report> {
+pub(crate) fn check(nets: &Networks, bytes: &[u8], spec: &Spec) -> Result<Report> {
     spec.validate()?;
     let info = decode::inspect(bytes)?;
     let decoded = decode::decode(bytes, &Limits::default())?;
-    crate::check::check_decoded(&decoded.image, spec, Some((&info, bytes.len())))
+    crate::check::check_decoded(nets, &decoded.image, spec, Some((&info, bytes.len())))
 }
 
 #[cfg(test)]
@@ -151,7 +162,7 @@ mod tests {
             ..Options::default()
         };
         let rule = |img: &RgbImage| {
-            let out = process_image(img, &spec, &o).unwrap();
+            let out = process_image(crate::nn::tests::nets(), img, &spec, &o).unwrap();
             out.report.rule("face.source_resolution").unwrap().clone()
         };
         let r = rule(&full);
@@ -183,9 +194,9 @@ mod tests {
         let spec = presets::get("cn-id-card").unwrap();
         let o = Options::default();
         assert_eq!(initial_reduction(&bytes, &spec, 358, 441, &o), 2);
-        let out = process(&bytes, &spec, &o).unwrap();
+        let out = process(crate::nn::tests::nets(), &bytes, &spec, &o).unwrap();
         assert_eq!(out.source_reduction, 1);
-        let full = process_image(&canvas, &spec, &o).unwrap();
+        let full = process_image(crate::nn::tests::nets(), &canvas, &spec, &o).unwrap();
         for r in &out.report.rules {
             if r.code.starts_with("geometry.") {
                 let f = full.report.rule(&r.code).unwrap();
@@ -206,10 +217,10 @@ mod tests {
         let bytes = std::fs::read(shared.join("data/bench/phone12mp_exif6.jpg")).unwrap();
         let spec = presets::get("cn-id-card").unwrap();
         let o = Options::default();
-        let reduced = process(&bytes, &spec, &o).unwrap();
+        let reduced = process(crate::nn::tests::nets(), &bytes, &spec, &o).unwrap();
         assert_eq!(reduced.source_reduction, 2);
         let full_img = decode::decode(&bytes, &Limits::default()).unwrap().image;
-        let full = process_image(&full_img, &spec, &o).unwrap();
+        let full = process_image(crate::nn::tests::nets(), &full_img, &spec, &o).unwrap();
         // the subject looks up and aside (pose fails in both): the rules the pipeline
         // controls must pass
         for r in &reduced.report.rules {

@@ -67,8 +67,5 @@ pub(crate) fn nchw_rules<'r, 'p: 'r>(
     Ok(())
 }
 
-/// Whether this CPU runs the AVX2 and FMA versions of the operators' loops.
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn has_avx2_fma() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
+pub(crate) use crate::raster::has_avx2_fma;
