@@ -3,7 +3,7 @@
 //!
 //! [`Models`] holds the ONNX bytes of the four networks; `Networks` (crate-internal) loads
 //! them, checks them and keeps the plans made from them. Each network is parsed and
-//! optimised once per [`Networks`] value (60-100 ms each) and then shared; the plans of other
+//! optimised once per `Networks` value (60-100 ms each) and then shared; the plans of other
 //! input sizes are made on first use and kept in the value, and freed with it.
 //!
 //! Files: `model.rs` (one loaded network and how it runs), `rewrite.rs` (the ONNX graph
