@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use idphoto::SegmentFit;
 use idphoto::spec::presets;
+use idphoto::SegmentFit;
 use idphoto::{FaceHint, Options, Report, Spec};
 
 /// Exit code: the photo complies with the spec.

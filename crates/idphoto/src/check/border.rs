@@ -23,8 +23,8 @@ pub const BORDER_MIN_UNIFORM: f64 = 0.97;
 /// A person matte (1 person, 0 background) from the image border, without the segmentation
 /// network, for photos whose background is one plain colour: the median colour of the top
 /// strip and the side strips above the chin is the background colour, and the background is
-/// what a flood fill from the border reaches through pixels within [`BORDER_MAX_DIST`] of that
-/// colour and with steps of at most [`BORDER_MAX_STEP`].
+/// what a flood fill from the border reaches through pixels within `BORDER_MAX_DIST` of that
+/// colour and with steps of at most `BORDER_MAX_STEP`.
 ///
 /// Returns `None` (use the segmentation network) when the border is not uniform, when the fill
 /// enters the face, when something that is not background lies away from the head and

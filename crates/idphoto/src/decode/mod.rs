@@ -13,7 +13,7 @@
 //! progressive or baseline, ICC, ...) so that it can be validated against a specification.
 //!
 //! Files: `limits.rs` (resource limits), `format.rs` (magic bytes), `guard.rs` (panics become
-//! errors), `pixels.rs` ([`decode`], [`decode_reduced`]), `jpeg.rs` (JPEG decoders, reduced
+//! errors), `pixels.rs` ([`decode`], `decode_reduced`), `jpeg.rs` (JPEG decoders, reduced
 //! decode), `markers.rs` (JPEG marker walk), `orientation.rs` (EXIF orientation), `icc.rs`
 //! (ICC to sRGB), `inspect.rs` ([`inspect`] and its header parsers).
 

@@ -30,7 +30,7 @@ pub struct Decoded {
     pub bits_per_channel: u8,
     /// What was done with the embedded ICC profile.
     pub icc: IccStatus,
-    /// Reduction factor of [`decode_reduced`]: 1, 2, 4 or 8; pixel (x, y) of `image` covers
+    /// Reduction factor of `decode_reduced`: 1, 2, 4 or 8; pixel (x, y) of `image` covers
     /// source pixels (x, y) * `reduction` of the full-size (oriented) photo. Always 1 for PNG,
     /// WebP and [`decode`].
     pub reduction: u32,

@@ -39,19 +39,19 @@ pub struct Encoded {
 /// Encode `img` as a baseline JPEG with JFIF density `dpi`, optionally within a file-size window
 /// `(min_bytes, max_bytes)` (either bound may be `None`).
 ///
-/// * No window: quality [`DEFAULT_QUALITY`] (90), 4:2:0, standard Huffman tables; one encode.
+/// * No window: quality `DEFAULT_QUALITY` (90), 4:2:0, standard Huffman tables; one encode.
 /// * Window: a bracketing search on quality with 4:2:0 and standard Huffman tables (see
-///   `PRIMARY`), at most [`MAX_SEARCH_ENCODES`] encodes, each quality predicted from the
+///   `PRIMARY`), at most `MAX_SEARCH_ENCODES` encodes, each quality predicted from the
 ///   typical size-quality curve (`SIZE_EXPONENT`, 0.6) through the nearest sizes on either side
 ///   of the aim. It aims at the middle of a two-sided window (starting from the quality at
 ///   which a typical ID photo of that many pixels has that size,
 ///   `TYPICAL_BYTES_PER_PIXEL_Q75`: on the shared portraits' outputs for eight specs, 103 of
 ///   110 then take one encode), at `max_bytes` for an upper bound only (so the highest quality that
 ///   fits wins) and at `min_bytes` for a lower bound only (starting from quality 90, which is
-///   kept if it is large enough). Qualities below [`QUALITY_FLOOR`] (30) are only tried when
+///   kept if it is large enough). Qualities below `QUALITY_FLOOR` (30) are only tried when
 ///   quality 30 is still larger than `max_bytes`. File size is only roughly monotone in quality,
 ///   so every in-window result is kept and the one closest to the aim is returned.
-/// * If no quality lands in the window, up to [`MAX_LEVER_ENCODES`](search::MAX_LEVER_ENCODES) more encodes try the
+/// * If no quality lands in the window, up to `MAX_LEVER_ENCODES` more encodes try the
 ///   levers that make files bigger at the same quality (4:2:2, 4:4:4, standard Huffman tables),
 ///   which helps when the lower bound is not reached at quality 100 or when the window falls
 ///   between two adjacent qualities. There is nothing smaller than the primary setting, so an

@@ -106,7 +106,7 @@ enum PlanKey {
 type Plans = Mutex<HashMap<(PlanKey, usize, usize), Arc<Model>>>;
 
 /// The four networks, loaded from [`Models`], and the plans made from them for other input
-/// sizes. A [`Model`]'s plan is immutable and thread-safe: one value serves every thread.
+/// sizes. A `Model`'s plan is immutable and thread-safe: one value serves every thread.
 pub struct Networks {
     /// The bytes the plans of other sizes are made from.
     models: Models,

@@ -44,7 +44,7 @@ pub struct Timings {
     pub passes: u32,
 }
 
-/// Result of [`process`].
+/// Result of [`Engine::process`](crate::Engine::process).
 #[derive(Debug, Clone)]
 pub struct Output {
     /// The encoded JPEG.
@@ -60,7 +60,7 @@ pub struct Output {
     /// Per-stage times.
     pub timings: Timings,
     /// The photo was decoded at 1/`source_reduction` of its size (1, 2, 4 or 8; see
-    /// [`process`]).
+    /// [`Engine::process`](crate::Engine::process)).
     pub source_reduction: u32,
 }
 
