@@ -16,9 +16,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use idphoto::composite::{composite, composite_linear};
-use idphoto::foreground;
 use idphoto::matte::{self, RefineOptions};
+use idphoto::matte::{composite, composite_linear};
 use idphoto::matting_metrics::{contour_band, errors_in, Errors};
 use idphoto::raster::colour::{linear_to_srgb, srgb_to_linear};
 use idphoto::raster::{resize_rgb, Plane};
@@ -249,7 +248,7 @@ fn synthetic_check(dir: &Path) {
         .sum();
     // foreground estimation with the exact alpha, in the composite's own (sRGB) space
     let img_f: Vec<f32> = img.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
-    let (f_est, _) = foreground::estimate_fg_bg(&img_f, &alpha, &foreground::MlOptions::default());
+    let (f_est, _) = matte::estimate_fg_bg(&img_f, &alpha, &matte::MlOptions::default());
     let (mut e_est, mut e_naive, mut n) = (0f64, 0f64, 0usize);
     for k in 0..alpha.data.len() {
         if alpha.data[k] > 0.05 && alpha.data[k] < 0.95 {
@@ -437,12 +436,7 @@ fn main() {
         }
         if idx < 3 {
             let white = [255u8, 255, 255];
-            let after = composite_linear(
-                &photo,
-                &foreground::estimate_ml(&photo, &ours),
-                &ours,
-                white,
-            );
+            let after = composite_linear(&photo, &matte::estimate_ml(&photo, &ours), &ours, white);
             let naive = composite(&photo, &base, white);
             let win = hair_window(&gt);
             sheet_rows.push(vec![
@@ -482,10 +476,10 @@ fn main() {
                 let white = [255u8, 255, 255];
                 let naive_base = composite(&comp, &b, white);
                 let naive_ours = composite(&comp, &o, white);
-                let fg = foreground::estimate_ml(&comp, &o);
+                let fg = matte::estimate_ml(&comp, &o);
                 let full = composite_linear(&comp, &fg, &o, white);
                 // the same with the reference alpha: what foreground estimation alone leaves
-                let fg_gt = foreground::estimate_ml(&comp, &gt);
+                let fg_gt = matte::estimate_ml(&comp, &gt);
                 let with_gt = composite_linear(&comp, &fg_gt, &gt, white);
                 for (slot, img) in [&naive_base, &naive_ours, &full, &with_gt]
                     .into_iter()
@@ -705,7 +699,7 @@ fn timing(root: &Path, names: &[String], runs: usize) {
         let c1 = thread_cpu_ms();
         c_ref.push(c1 - c);
         let t = Instant::now();
-        let f = foreground::estimate_ml(&crop, &a);
+        let f = matte::estimate_ml(&crop, &a);
         t_fg.push(t.elapsed().as_secs_f64() * 1000.0);
         c_fg.push(thread_cpu_ms() - c1);
         std::hint::black_box(f);

@@ -5,12 +5,10 @@
 
 #![warn(missing_docs)]
 
-pub mod composite;
 pub mod decode;
 pub mod detect;
 pub mod encode;
 pub mod error;
-pub mod foreground;
 pub mod geometry;
 pub mod landmarks;
 pub mod matte;

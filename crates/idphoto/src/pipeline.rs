@@ -668,7 +668,7 @@ fn make(img: &RgbImage, spec: &Spec, opts: &Options, reduction: u32) -> Result<M
         )?;
         timings.crop_resize_ms += ms(t);
         let t = Instant::now();
-        let composed = crate::composite::composite_with_foreground(&rgb, &alpha, bg);
+        let composed = crate::matte::composite_with_foreground(&rgb, &alpha, bg);
         timings.refine_ms += ms(t);
         let t = Instant::now();
         let enc = encode::encode_jpeg(&composed, spec.dpi, spec.byte_window())?;

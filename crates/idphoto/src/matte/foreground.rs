@@ -12,6 +12,8 @@
 
 use image::RgbImage;
 
+use super::box_filter::box_mean;
+use super::push_pull::push_pull;
 use crate::raster::colour::srgb_to_linear_lut;
 use crate::raster::Plane;
 
@@ -289,12 +291,12 @@ pub fn estimate_ml(img: &RgbImage, alpha: &Plane) -> Foreground {
         height: ch as u32,
         data: zone.iter().map(|&z| z as u8 as f32).collect(),
     };
-    let near_zone = crate::matte::box_mean(&zone_p, 3);
+    let near_zone = box_mean(&zone_p, 3);
     let wt: Vec<f32> = (0..cw * ch)
         .map(|j| (ca.data[j] >= 1.0 - EPS && near_zone.data[j] < 1e-6) as u8 as f32)
         .collect();
     let weighted: Vec<f32> = ci.iter().enumerate().map(|(q, &v)| v * wt[q / 3]).collect();
-    let person = crate::matte::push_pull::<3>(&weighted, &wt, cw, ch);
+    let person = push_pull::<3>(&weighted, &wt, cw, ch);
     let (f0, b0) = estimate_fg_bg(&ci, &ca, &MlOptions::default());
     let inv_k = 1.0 / k as f32;
     // zone cell of each column (an integer division per pixel would cost more than the test)
