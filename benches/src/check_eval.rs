@@ -490,7 +490,7 @@ fn main() {
                 let _ = std::fs::create_dir_all(d);
                 let _ = std::fs::write(format!("{d}/{spec_id}_{i}_clean.jpg"), &out.jpeg);
             }
-            let alpha = idphoto::internals::person_matte(&img).expect("matte");
+            let alpha = idphoto::internals::person_matte(engine().networks(), &img).expect("matte");
             // time of the quality rules alone (landmarks from a fresh detection)
             if let Ok(faces) =
                 idphoto::internals::detect_faces(engine().networks(), &img, &Default::default())

@@ -79,11 +79,11 @@ fn main() {
                 let _ = idphoto::internals::landmarks_refined(engine().networks(), &img, face);
             });
             let t_matte = min_ms(runs, || {
-                let _ = idphoto::internals::person_matte(&img);
+                let _ = idphoto::internals::person_matte(engine().networks(), &img);
             });
             let lm =
                 idphoto::internals::landmarks_refined(engine().networks(), &img, face).expect("lm");
-            let alpha = idphoto::internals::person_matte(&img).expect("matte");
+            let alpha = idphoto::internals::person_matte(engine().networks(), &img).expect("matte");
             let fast = idphoto::internals::border_matte(&img, &lm).is_some();
             let t_bm = min_ms(runs, || {
                 let _ = idphoto::internals::border_matte(&img, &lm);

@@ -352,7 +352,8 @@ fn main() {
             return;
         };
         let photo = load_rgb(Path::new(src));
-        let (mask, small) = matte::segment_with(&photo, FIT).expect("segmentation");
+        let (mask, small) =
+            matte::segment_with(engine().networks(), &photo, FIT).expect("segmentation");
         let (a, info) = matte::refine_with_info(&photo, &mask, &small, &RefineOptions::default())
             .expect("refine");
         eprintln!("{info:?}");
@@ -408,10 +409,11 @@ fn main() {
         let band = contour_band(&gt, BAND_RADIUS);
 
         // real photos against the reference mattes
-        let (mask1, small1) = matte::segment(&photo).expect("segmentation");
+        let (mask1, small1) = matte::segment(engine().networks(), &photo).expect("segmentation");
         let base = mask1.resize(w, h).expect("resize");
         let single = matte::refine(&photo, &mask1, &small1, &opts).expect("refine");
-        let (mask, small) = matte::segment_with(&photo, FIT).expect("segmentation");
+        let (mask, small) =
+            matte::segment_with(engine().networks(), &photo, FIT).expect("segmentation");
         let ours = matte::refine(&photo, &mask, &small, &opts).expect("refine");
         p3m_base.add(&base, &gt, &band);
         p3m_single.add(&single, &gt, &band);
@@ -424,11 +426,13 @@ fn main() {
             let (photo, gt) = portrait_crop(&photo, &gt);
             let (w, h) = photo.dimensions();
             let band = contour_band(&gt, BAND_RADIUS);
-            let (mask1, small1) = matte::segment(&photo).expect("segmentation");
+            let (mask1, small1) =
+                matte::segment(engine().networks(), &photo).expect("segmentation");
             crop_base.add(&mask1.resize(w, h).expect("resize"), &gt, &band);
             let single = matte::refine(&photo, &mask1, &small1, &opts).expect("refine");
             crop_single.add(&single, &gt, &band);
-            let (mask, small) = matte::segment_with(&photo, FIT).expect("segmentation");
+            let (mask, small) =
+                matte::segment_with(engine().networks(), &photo, FIT).expect("segmentation");
             let ours = matte::refine(&photo, &mask, &small, &opts).expect("refine");
             crop_ours.add(&ours, &gt, &band);
         }
@@ -461,9 +465,10 @@ fn main() {
         let mut alphas_o = Vec::new();
         for (k, (bg_name, bg)) in bgs.iter().enumerate() {
             let comp = composite_onto(&photo, &gt, bg);
-            let (mask, _) = matte::segment(&comp).expect("segmentation");
+            let (mask, _) = matte::segment(engine().networks(), &comp).expect("segmentation");
             let b = mask.resize(w, h).expect("resize");
-            let (mask, small) = matte::segment_with(&comp, FIT).expect("segmentation");
+            let (mask, small) =
+                matte::segment_with(engine().networks(), &comp, FIT).expect("segmentation");
             let (o, info) = matte::refine_with_info(&comp, &mask, &small, &opts).expect("refine");
             if info.plain_background.is_some() {
                 plain_detected[k] += 1;
@@ -690,12 +695,14 @@ fn timing(root: &Path, names: &[String], runs: usize) {
         let mut t = Vec::new();
         for _ in 0..runs.max(1) {
             let t0 = Instant::now();
-            std::hint::black_box(matte::segment_with(&crop, fit).expect("segmentation"));
+            std::hint::black_box(
+                matte::segment_with(engine().networks(), &crop, fit).expect("segmentation"),
+            );
             t.push(t0.elapsed().as_secs_f64() * 1000.0);
         }
         seg_ms.push(median(t));
     }
-    let (mask, small) = matte::segment_with(&crop, FIT).expect("segmentation");
+    let (mask, small) = matte::segment_with(engine().networks(), &crop, FIT).expect("segmentation");
     let (mut t_ref, mut t_fg) = (Vec::new(), Vec::new());
     let (mut c_ref, mut c_fg) = (Vec::new(), Vec::new());
     for _ in 0..runs.max(1) {
@@ -782,14 +789,14 @@ fn sweep(root: &Path) {
         let gt = load_alpha(&root.join("p3m/alpha").join(format!("{stem}.png")));
         let (photo, gt) = fit_long_side(&photo, &gt);
         let band = contour_band(&gt, BAND_RADIUS);
-        let (mask, small) = matte::segment(&photo).expect("segmentation");
+        let (mask, small) = matte::segment(engine().networks(), &photo).expect("segmentation");
         let base = mask.resize(photo.width(), photo.height()).expect("resize");
         accs[0].add(&base, &gt, &band);
         split[0][idx % 2] += errors_in(&base, &gt, &[Some(&band)])[0].sad;
         let (mask, small) = if fit == matte::SegmentFit::Single {
             (mask, small)
         } else {
-            matte::segment_with(&photo, fit).expect("segmentation")
+            matte::segment_with(engine().networks(), &photo, fit).expect("segmentation")
         };
         let dump = std::env::var_os("IDPHOTO_DUMP").map(PathBuf::from);
         for (k, (_, o)) in variants.iter().enumerate() {

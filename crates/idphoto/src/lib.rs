@@ -42,13 +42,11 @@
 #![warn(missing_docs)]
 
 mod check;
-mod composite;
 pub mod decode;
 mod encode;
 mod engine;
 mod error;
 mod face;
-mod foreground;
 mod geometry;
 mod matte;
 mod nn;

@@ -244,7 +244,7 @@ mod tests {
         let alpha = border_matte(&img, &lm).expect("plain white background");
         // the crown agrees with the segmentation network's within 6 px (the network at 256 px
         // smooths away the tuft on top of this head, which the border model keeps)
-        let net = matte::person_matte(&img).unwrap();
+        let net = matte::person_matte(crate::nn::tests::nets(), &img).unwrap();
         let (a, _) = find_crown(&alpha, lm.eye_mid(), lm.face_width()).unwrap();
         let (b, _) = find_crown(&net, lm.eye_mid(), lm.face_width()).unwrap();
         assert!((a - b).abs() <= 6.0, "border {a} network {b}");

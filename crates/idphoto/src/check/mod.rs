@@ -67,7 +67,7 @@ pub fn check_decoded(
     };
     let (mut alpha, from_border) = match border_matte(img, &lm) {
         Some(a) => (a, true),
-        None => (matte::person_matte(img)?, false),
+        None => (matte::person_matte(nets, img)?, false),
     };
     let (mut geo, mut geo_notices) = geometry_rules(spec, w, h, &lm, &alpha);
     let borderline = geo.iter().any(|r| {
@@ -80,7 +80,7 @@ pub fn check_decoded(
     });
     if borderline && from_border {
         // measure the crown again as the pipeline measures it: with the network's matte
-        alpha = matte::person_matte(img)?;
+        alpha = matte::person_matte(nets, img)?;
         (geo, geo_notices) = geometry_rules(spec, w, h, &lm, &alpha);
     }
     notices.extend(geo_notices);

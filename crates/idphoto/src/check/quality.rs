@@ -1333,7 +1333,10 @@ mod tests {
         let lm =
             crate::face::landmarks::landmarks_refined(crate::nn::tests::nets(), img, &faces[0])
                 .unwrap();
-        (lm, crate::matte::person_matte(img).unwrap())
+        (
+            lm,
+            crate::matte::person_matte(crate::nn::tests::nets(), img).unwrap(),
+        )
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 
@@ -266,16 +266,6 @@ impl Networks {
     }
 }
 
-/// TEMPORARY, until an engine owning its [`Networks`] is threaded through the pipeline: the
-/// networks of the built-in models, loaded once per process on first use.
-pub(crate) fn default_networks() -> Result<&'static Networks> {
-    static NETWORKS: OnceLock<Result<Networks>> = OnceLock::new();
-    NETWORKS
-        .get_or_init(|| Networks::new(Models::builtin()))
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -283,7 +273,7 @@ pub(crate) mod tests {
 
     /// The networks of the built-in models, loaded once for all the crate's tests.
     pub(crate) fn nets() -> &'static Networks {
-        static NETWORKS: OnceLock<Networks> = OnceLock::new();
+        static NETWORKS: std::sync::OnceLock<Networks> = std::sync::OnceLock::new();
         NETWORKS.get_or_init(|| Networks::new(Models::builtin()).unwrap())
     }
 

@@ -203,7 +203,7 @@ fn work_matte(
         }
     };
     let (ww, wh) = img.dimensions();
-    let (mut mask, small) = matte::segment_with(img, job.opts.segmentation)?;
+    let (mut mask, small) = matte::segment_with(job.nets, img, job.opts.segmentation)?;
     // only the subject: the eye midpoint in the mask's pixels
     let (c, ws) = (work.c, work.ws);
     let eye_m = (
@@ -294,7 +294,7 @@ fn render_until_crown_holds(
         )?;
         timings.crop_resize_ms += ms(t);
         let t = Instant::now();
-        let composed = crate::composite::composite_with_foreground(&rgb, &alpha, job.bg);
+        let composed = matte::composite_with_foreground(&rgb, &alpha, job.bg);
         timings.refine_ms += ms(t);
         let t = Instant::now();
         let enc = encode::encode_jpeg(&composed, job.spec.dpi, job.spec.byte_window())?;

@@ -12,6 +12,8 @@
 
 use image::RgbImage;
 
+use super::box_filter::box_mean;
+use super::push_pull::push_pull;
 use crate::raster::colour::srgb_to_linear_lut;
 use crate::raster::Plane;
 
@@ -112,76 +114,97 @@ pub fn estimate_fg_bg(image: &[f32], alpha: &Plane, opts: &MlOptions) -> (Vec<f3
             b = resize_nearest(&b, pw, ph, 3, w, h);
             (0..(w * h) as u32).collect()
         } else {
-            let (fp, bp) = (std::mem::take(&mut f), std::mem::take(&mut b));
-            f = img.to_vec();
-            b = img.to_vec();
-            let frac = |v: f32| v > EPS && v < 1.0 - EPS;
-            let mut act = Vec::new();
-            for y in 0..h {
-                let sy = (((y as f64 + 0.5) * ph as f64 / h as f64) as usize).min(ph - 1);
-                for x in 0..w {
-                    let i = y * w + x;
-                    let v = a[i];
-                    let differs = |j: usize| (a[j] - v).abs() > EPS;
-                    let near = frac(v)
-                        || (x > 0 && differs(i - 1))
-                        || (x + 1 < w && differs(i + 1))
-                        || (y > 0 && differs(i - w))
-                        || (y + 1 < h && differs(i + w));
-                    if near {
-                        act.push(i as u32);
-                        let sx = (((x as f64 + 0.5) * pw as f64 / w as f64) as usize).min(pw - 1);
-                        let s = (sy * pw + sx) * 3;
-                        f[i * 3..i * 3 + 3].copy_from_slice(&fp[s..s + 3]);
-                        b[i * 3..i * 3 + 3].copy_from_slice(&bp[s..s + 3]);
-                    }
-                }
-            }
-            act
+            start_edge_level((img, a), (w, h), (pw, ph), &mut f, &mut b)
         };
         (pw, ph) = (w, h);
         for _ in 0..iters {
-            for &i in &active {
-                let i = i as usize;
-                let (x, y) = (i % w, i / w);
-                let a0 = a[i];
-                let a1 = 1.0 - a0;
-                let mut a00 = a0 * a0;
-                let a01 = a0 * a1;
-                let mut a11 = a1 * a1;
-                let mut b0 = [img[i * 3] * a0, img[i * 3 + 1] * a0, img[i * 3 + 2] * a0];
-                let mut b1 = [img[i * 3] * a1, img[i * 3 + 1] * a1, img[i * 3 + 2] * a1];
-                let nb = [
-                    if x > 0 { i - 1 } else { i },
-                    if x + 1 < w { i + 1 } else { i },
-                    if y > 0 { i - w } else { i },
-                    if y + 1 < h { i + w } else { i },
-                ];
-                for j in nb {
-                    let da = opts.regularization + opts.gradient_weight * (a0 - a[j]).abs();
-                    a00 += da;
-                    a11 += da;
-                    for c in 0..3 {
-                        b0[c] += da * f[j * 3 + c];
-                        b1[c] += da * b[j * 3 + c];
-                    }
-                }
-                let inv = 1.0 / (a00 * a11 - a01 * a01);
-                let (m00, m01, m11) = (inv * a11, -inv * a01, inv * a00);
-                for c in 0..3 {
-                    f[i * 3 + c] = (m00 * b0[c] + m01 * b1[c]).clamp(0.0, 1.0);
-                    b[i * 3 + c] = (m01 * b0[c] + m11 * b1[c]).clamp(0.0, 1.0);
-                }
-            }
+            relax(img, a, w, h, &active, (&mut f, &mut b), opts);
         }
     }
     (f, b)
 }
 
-/// Image to interleaved linear-light RGB in 0..1.
-pub fn to_linear(img: &RgbImage) -> Vec<f32> {
-    let lut = srgb_to_linear_lut();
-    img.as_raw().iter().map(|&v| lut[v as usize]).collect()
+/// Start of a large level of `w` x `h` pixels (image `img`, alpha `a`): `F = B = I`, then
+/// the pixels next to fractional alpha or an alpha change take the previous level's colours
+/// (`f`, `b` of `pw` x `ph` pixels, replaced by this level's). Returns those pixels.
+fn start_edge_level(
+    (img, a): (&[f32], &[f32]),
+    (w, h): (usize, usize),
+    (pw, ph): (usize, usize),
+    f: &mut Vec<f32>,
+    b: &mut Vec<f32>,
+) -> Vec<u32> {
+    let (fp, bp) = (std::mem::take(f), std::mem::take(b));
+    *f = img.to_vec();
+    *b = img.to_vec();
+    let frac = |v: f32| v > EPS && v < 1.0 - EPS;
+    let mut act = Vec::new();
+    for y in 0..h {
+        let sy = (((y as f64 + 0.5) * ph as f64 / h as f64) as usize).min(ph - 1);
+        for x in 0..w {
+            let i = y * w + x;
+            let v = a[i];
+            let differs = |j: usize| (a[j] - v).abs() > EPS;
+            let near = frac(v)
+                || (x > 0 && differs(i - 1))
+                || (x + 1 < w && differs(i + 1))
+                || (y > 0 && differs(i - w))
+                || (y + 1 < h && differs(i + w));
+            if near {
+                act.push(i as u32);
+                let sx = (((x as f64 + 0.5) * pw as f64 / w as f64) as usize).min(pw - 1);
+                let s = (sy * pw + sx) * 3;
+                f[i * 3..i * 3 + 3].copy_from_slice(&fp[s..s + 3]);
+                b[i * 3..i * 3 + 3].copy_from_slice(&bp[s..s + 3]);
+            }
+        }
+    }
+    act
+}
+
+/// One Gauss-Seidel sweep of the multi-level equations over the `active` pixels of a level
+/// of `w` x `h` pixels, updating `f` and `b` in place.
+fn relax(
+    img: &[f32],
+    a: &[f32],
+    w: usize,
+    h: usize,
+    active: &[u32],
+    (f, b): (&mut [f32], &mut [f32]),
+    opts: &MlOptions,
+) {
+    for &i in active {
+        let i = i as usize;
+        let (x, y) = (i % w, i / w);
+        let a0 = a[i];
+        let a1 = 1.0 - a0;
+        let mut a00 = a0 * a0;
+        let a01 = a0 * a1;
+        let mut a11 = a1 * a1;
+        let mut b0 = [img[i * 3] * a0, img[i * 3 + 1] * a0, img[i * 3 + 2] * a0];
+        let mut b1 = [img[i * 3] * a1, img[i * 3 + 1] * a1, img[i * 3 + 2] * a1];
+        let nb = [
+            if x > 0 { i - 1 } else { i },
+            if x + 1 < w { i + 1 } else { i },
+            if y > 0 { i - w } else { i },
+            if y + 1 < h { i + w } else { i },
+        ];
+        for j in nb {
+            let da = opts.regularization + opts.gradient_weight * (a0 - a[j]).abs();
+            a00 += da;
+            a11 += da;
+            for c in 0..3 {
+                b0[c] += da * f[j * 3 + c];
+                b1[c] += da * b[j * 3 + c];
+            }
+        }
+        let inv = 1.0 / (a00 * a11 - a01 * a01);
+        let (m00, m01, m11) = (inv * a11, -inv * a01, inv * a00);
+        for c in 0..3 {
+            f[i * 3 + c] = (m00 * b0[c] + m01 * b1[c]).clamp(0.0, 1.0);
+            b[i * 3 + c] = (m01 * b0[c] + m11 * b1[c]).clamp(0.0, 1.0);
+        }
+    }
 }
 
 /// Foreground colours of the pixels whose alpha is fractional, and of the opaque pixels near
@@ -232,70 +255,16 @@ pub fn estimate_ml(img: &RgbImage, alpha: &Plane) -> Foreground {
     let raw = img.as_raw();
     let k = w.max(h).div_ceil(COARSE_SIDE).max(1);
     let (cw, ch) = (w.div_ceil(k), h.div_ceil(k));
-    // box-averaged linear image and alpha
-    let mut ci = vec![0f32; cw * ch * 3];
-    let mut ca = vec![0f32; cw * ch];
-    let mut cnt = vec![0f32; cw * ch];
-    for y in 0..h {
-        let o = (y / k) * cw;
-        let row = &raw[y * w * 3..(y + 1) * w * 3];
-        let arow = &alpha.data[y * w..(y + 1) * w];
-        // one cell's k pixels summed in registers, then added to the cell
-        for (cx, (px, ar)) in row.chunks(k * 3).zip(arow.chunks(k)).enumerate() {
-            let (mut r, mut g, mut b) = (0f32, 0f32, 0f32);
-            for p in px.chunks_exact(3) {
-                r += lut[p[0] as usize];
-                g += lut[p[1] as usize];
-                b += lut[p[2] as usize];
-            }
-            let j = o + cx;
-            ci[j * 3] += r;
-            ci[j * 3 + 1] += g;
-            ci[j * 3 + 2] += b;
-            ca[j] += ar.iter().sum::<f32>();
-            cnt[j] += ar.len() as f32;
-        }
-    }
-    for j in 0..cw * ch {
-        let inv = 1.0 / cnt[j].max(1.0);
-        ca[j] = (ca[j] * inv).clamp(0.0, 1.0);
-        for c in 0..3 {
-            ci[j * 3 + c] *= inv;
-        }
-    }
-    let ca = Plane {
-        width: cw as u32,
-        height: ch as u32,
-        data: ca,
-    };
-    // cells with fractional alpha and their neighbours: the edge zone where opaque pixels are
-    // despilled too
-    let mut zone = vec![false; cw * ch];
-    for cy in 0..ch {
-        for cx in 0..cw {
-            let v = ca.data[cy * cw + cx];
-            if v > EPS && v < 1.0 - EPS {
-                for ny in cy.saturating_sub(ZONE)..(cy + ZONE + 1).min(ch) {
-                    zone[ny * cw + cx.saturating_sub(ZONE)..ny * cw + (cx + ZONE + 1).min(cw)]
-                        .fill(true);
-                }
-            }
-        }
-    }
-    // the person's own colour for the despill limit: opaque cells at least three cells away
-    // from the edge zone (hair gaps and spill are near the edge), filled in by pull-push
-    let zone_p = Plane {
-        width: cw as u32,
-        height: ch as u32,
-        data: zone.iter().map(|&z| z as u8 as f32).collect(),
-    };
-    let near_zone = crate::matte::box_mean(&zone_p, 3);
-    let wt: Vec<f32> = (0..cw * ch)
-        .map(|j| (ca.data[j] >= 1.0 - EPS && near_zone.data[j] < 1e-6) as u8 as f32)
-        .collect();
-    let weighted: Vec<f32> = ci.iter().enumerate().map(|(q, &v)| v * wt[q / 3]).collect();
-    let person = crate::matte::push_pull::<3>(&weighted, &wt, cw, ch);
+    let (ci, ca) = coarse_level(img, alpha, k, (cw, ch));
+    let zone = edge_zone(&ca);
+    let person = person_colour(&ci, &ca, &zone);
     let (f0, b0) = estimate_fg_bg(&ci, &ca, &MlOptions::default());
+    let coarse = Coarse {
+        f0: &f0,
+        b0: &b0,
+        person: &person,
+        cw,
+    };
     let inv_k = 1.0 / k as f32;
     // zone cell of each column (an integer division per pixel would cost more than the test)
     let zone_x: Vec<usize> = (0..w).map(|x| x / k).collect();
@@ -333,61 +302,175 @@ pub fn estimate_ml(img: &RgbImage, alpha: &Plane) -> Foreground {
                 out.colour.push(p);
                 continue;
             }
-            let x0 = fx as usize;
-            let x1 = (x0 + 1).min(cw - 1);
-            let tx = fx - x0 as f32;
-            let wts = [
-                (1.0 - tx) * (1.0 - ty),
-                tx * (1.0 - ty),
-                (1.0 - tx) * ty,
-                tx * ty,
-            ];
-            let idx = [y0 * cw + x0, y0 * cw + x1, y1 * cw + x0, y1 * cw + x1];
-            let (mut fm, mut bm) = ([0f32; 3], [0f32; 3]);
-            for (&j, &wj) in idx.iter().zip(&wts) {
-                for c in 0..3 {
-                    fm[c] += wj * f0[j * 3 + c];
-                    bm[c] += wj * b0[j * 3 + c];
-                }
-            }
             // smoothness weight of the four neighbours (as in the multi-level iteration)
             let nb = |xx: usize| arow[xx];
-            let mut d = 0.0;
-            for v in [
+            let around = [
                 if x > 0 { nb(x - 1) } else { a0 },
                 if x + 1 < w { nb(x + 1) } else { a0 },
                 if y > 0 { alpha.data[i - w] } else { a0 },
                 if y + 1 < h { alpha.data[i + w] } else { a0 },
-            ] {
-                d += 1e-5 + (a0 - v).abs();
-            }
-            let a1 = 1.0 - a0;
-            let s = 1.0 / (a0 * a0 + a1 * a1 + d);
-            let mut fc = [0f32; 3];
-            for c in 0..3 {
-                let r = p[c] - a0 * fm[c] - a1 * bm[c];
-                fc[c] = fm[c] + a0 * r * s;
-            }
-            // despill: no component from the local foreground towards the old background
-            let dir = [bm[0] - fm[0], bm[1] - fm[1], bm[2] - fm[2]];
-            let n2 = dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2];
-            if n2 > 1e-4 {
-                let t = ((fc[0] - fm[0]) * dir[0]
-                    + (fc[1] - fm[1]) * dir[1]
-                    + (fc[2] - fm[2]) * dir[2])
-                    / n2;
-                if t > 0.0 {
-                    for c in 0..3 {
-                        fc[c] -= t * dir[c];
-                    }
-                }
-            }
-            let pm = bilinear3(&person, cw, fx, y0, y1, ty);
-            let fc = despill(fc, bm, pm).unwrap_or(fc);
-            out.colour.push(fc.map(|v| v.clamp(0.0, 1.0)));
+            ];
+            let fc = coarse.fractional_colour(p, a0, around, fx, (y0, y1, ty));
+            out.colour.push(fc);
         }
     }
     out
+}
+
+/// The image (linear light) and alpha box-averaged over cells of `k` x `k` pixels, a grid
+/// of `cw` x `ch` cells.
+fn coarse_level(
+    img: &RgbImage,
+    alpha: &Plane,
+    k: usize,
+    (cw, ch): (usize, usize),
+) -> (Vec<f32>, Plane) {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let lut = srgb_to_linear_lut();
+    let raw = img.as_raw();
+    let mut ci = vec![0f32; cw * ch * 3];
+    let mut ca = vec![0f32; cw * ch];
+    let mut cnt = vec![0f32; cw * ch];
+    for y in 0..h {
+        let o = (y / k) * cw;
+        let row = &raw[y * w * 3..(y + 1) * w * 3];
+        let arow = &alpha.data[y * w..(y + 1) * w];
+        // one cell's k pixels summed in registers, then added to the cell
+        for (cx, (px, ar)) in row.chunks(k * 3).zip(arow.chunks(k)).enumerate() {
+            let (mut r, mut g, mut b) = (0f32, 0f32, 0f32);
+            for p in px.chunks_exact(3) {
+                r += lut[p[0] as usize];
+                g += lut[p[1] as usize];
+                b += lut[p[2] as usize];
+            }
+            let j = o + cx;
+            ci[j * 3] += r;
+            ci[j * 3 + 1] += g;
+            ci[j * 3 + 2] += b;
+            ca[j] += ar.iter().sum::<f32>();
+            cnt[j] += ar.len() as f32;
+        }
+    }
+    for j in 0..cw * ch {
+        let inv = 1.0 / cnt[j].max(1.0);
+        ca[j] = (ca[j] * inv).clamp(0.0, 1.0);
+        for c in 0..3 {
+            ci[j * 3 + c] *= inv;
+        }
+    }
+    let ca = Plane {
+        width: cw as u32,
+        height: ch as u32,
+        data: ca,
+    };
+    (ci, ca)
+}
+
+/// Cells of `ca` with fractional alpha and their neighbours (within [`ZONE`] cells): the
+/// edge zone where opaque pixels are despilled too.
+fn edge_zone(ca: &Plane) -> Vec<bool> {
+    let (cw, ch) = (ca.width as usize, ca.height as usize);
+    let mut zone = vec![false; cw * ch];
+    for cy in 0..ch {
+        for cx in 0..cw {
+            let v = ca.data[cy * cw + cx];
+            if v > EPS && v < 1.0 - EPS {
+                for ny in cy.saturating_sub(ZONE)..(cy + ZONE + 1).min(ch) {
+                    zone[ny * cw + cx.saturating_sub(ZONE)..ny * cw + (cx + ZONE + 1).min(cw)]
+                        .fill(true);
+                }
+            }
+        }
+    }
+    zone
+}
+
+/// The person's own colour for the despill limit: the colours `ci` of the opaque cells of
+/// `ca` at least three cells away from the edge `zone` (hair gaps and spill are near the
+/// edge), filled in by pull-push.
+fn person_colour(ci: &[f32], ca: &Plane, zone: &[bool]) -> Vec<f32> {
+    let (cw, ch) = (ca.width as usize, ca.height as usize);
+    let zone_p = Plane {
+        width: cw as u32,
+        height: ch as u32,
+        data: zone.iter().map(|&z| z as u8 as f32).collect(),
+    };
+    let near_zone = box_mean(&zone_p, 3);
+    let wt: Vec<f32> = (0..cw * ch)
+        .map(|j| (ca.data[j] >= 1.0 - EPS && near_zone.data[j] < 1e-6) as u8 as f32)
+        .collect();
+    let weighted: Vec<f32> = ci.iter().enumerate().map(|(q, &v)| v * wt[q / 3]).collect();
+    push_pull::<3>(&weighted, &wt, cw, ch)
+}
+
+/// The coarse level's solution: foreground `f0`, background `b0` and the person's own
+/// colour, interleaved RGB on a grid `cw` cells wide.
+struct Coarse<'a> {
+    f0: &'a [f32],
+    b0: &'a [f32],
+    person: &'a [f32],
+    cw: usize,
+}
+
+impl Coarse<'_> {
+    /// Foreground colour of a pixel of linear colour `p` and fractional alpha `a0` (its four
+    /// neighbours' alpha `around`), at coarse column `fx` between rows `y0` and `y1` (weight
+    /// `ty` on `y1`): one step of the multi-level equations from the coarse solution, then
+    /// despilled.
+    fn fractional_colour(
+        &self,
+        p: [f32; 3],
+        a0: f32,
+        around: [f32; 4],
+        fx: f32,
+        (y0, y1, ty): (usize, usize, f32),
+    ) -> [f32; 3] {
+        let (cw, f0, b0) = (self.cw, self.f0, self.b0);
+        let x0 = fx as usize;
+        let x1 = (x0 + 1).min(cw - 1);
+        let tx = fx - x0 as f32;
+        let wts = [
+            (1.0 - tx) * (1.0 - ty),
+            tx * (1.0 - ty),
+            (1.0 - tx) * ty,
+            tx * ty,
+        ];
+        let idx = [y0 * cw + x0, y0 * cw + x1, y1 * cw + x0, y1 * cw + x1];
+        let (mut fm, mut bm) = ([0f32; 3], [0f32; 3]);
+        for (&j, &wj) in idx.iter().zip(&wts) {
+            for c in 0..3 {
+                fm[c] += wj * f0[j * 3 + c];
+                bm[c] += wj * b0[j * 3 + c];
+            }
+        }
+        let mut d = 0.0;
+        for v in around {
+            d += 1e-5 + (a0 - v).abs();
+        }
+        let a1 = 1.0 - a0;
+        let s = 1.0 / (a0 * a0 + a1 * a1 + d);
+        let mut fc = [0f32; 3];
+        for c in 0..3 {
+            let r = p[c] - a0 * fm[c] - a1 * bm[c];
+            fc[c] = fm[c] + a0 * r * s;
+        }
+        // despill: no component from the local foreground towards the old background
+        let dir = [bm[0] - fm[0], bm[1] - fm[1], bm[2] - fm[2]];
+        let n2 = dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2];
+        if n2 > 1e-4 {
+            let t =
+                ((fc[0] - fm[0]) * dir[0] + (fc[1] - fm[1]) * dir[1] + (fc[2] - fm[2]) * dir[2])
+                    / n2;
+            if t > 0.0 {
+                for c in 0..3 {
+                    fc[c] -= t * dir[c];
+                }
+            }
+        }
+        let pm = bilinear3(self.person, cw, fx, y0, y1, ty);
+        let fc = despill(fc, bm, pm).unwrap_or(fc);
+        fc.map(|v| v.clamp(0.0, 1.0))
+    }
 }
 
 /// Bilinear sample of an interleaved RGB grid of width `cw` at column `fx` between rows

@@ -2,7 +2,7 @@
 
 use image::RgbImage;
 
-use crate::foreground::Foreground;
+use super::foreground::{estimate_ml, Foreground};
 use crate::raster::colour::{linear_to_srgb, srgb_to_linear_lut};
 use crate::raster::Plane;
 
@@ -14,7 +14,7 @@ pub fn composite(fg: &RgbImage, alpha: &Plane, bg: [u8; 3]) -> RgbImage {
 
 /// `out = F * alpha + bg * (1 - alpha)` in linear light, where `fg` holds the foreground
 /// colour of the pixels with fractional alpha and of despilled opaque edge pixels (from
-/// [`crate::foreground::estimate_ml`]); pixels it does not list use their own colour (opaque
+/// [`estimate_ml`]); pixels it does not list use their own colour (opaque
 /// ones keep `img` exactly).
 pub fn composite_linear(img: &RgbImage, fg: &Foreground, alpha: &Plane, bg: [u8; 3]) -> RgbImage {
     let lut = srgb_to_linear_lut();
@@ -54,7 +54,7 @@ pub fn composite_linear(img: &RgbImage, fg: &Foreground, alpha: &Plane, bg: [u8;
 /// edge pixels (multi-level, Germer et al. 2020) so that they carry no trace of the old
 /// background, then composites onto `bg` in linear light.
 pub fn composite_with_foreground(img: &RgbImage, alpha: &Plane, bg: [u8; 3]) -> RgbImage {
-    let fg = crate::foreground::estimate_ml(img, alpha);
+    let fg = estimate_ml(img, alpha);
     composite_linear(img, &fg, alpha, bg)
 }
 
