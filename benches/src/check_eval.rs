@@ -490,7 +490,7 @@ fn main() {
                 if let Some(f) = faces.first() {
                     let lm = idphoto::landmarks::landmarks_refined(&img, f).expect("lm");
                     let t = Instant::now();
-                    let _ = idphoto::quality::quality_rules(&img, &lm, &alpha, &spec);
+                    let _ = idphoto::check::quality::quality_rules(&img, &lm, &alpha, &spec);
                     quality_times.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
             }

@@ -78,7 +78,7 @@ fn main() {
                 let _ = idphoto::validate::border_matte(&img, &lm);
             });
             let t_q = min_ms(runs, || {
-                let _ = idphoto::quality::quality_rules(&img, &lm, &alpha, &spec);
+                let _ = idphoto::check::quality::quality_rules(&img, &lm, &alpha, &spec);
             });
             let t_full = min_ms(runs, || {
                 let _ = idphoto::check(&jpeg, &spec);

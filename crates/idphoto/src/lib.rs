@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod composite;
 pub mod decode;
 pub mod detect;
@@ -21,7 +22,6 @@ mod nn_pointwise;
 mod nn_spatial;
 mod nn_strided;
 pub mod pipeline;
-pub mod quality;
 pub mod raster;
 pub mod report;
 pub mod spec;

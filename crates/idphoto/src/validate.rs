@@ -3,6 +3,7 @@
 
 use image::RgbImage;
 
+use crate::check::quality::{self, fill_polygon, FACE_OVAL};
 use crate::decode::{FileInfo, SourceFormat};
 use crate::detect::{detect_faces, DetectOptions};
 use crate::error::Result;
@@ -12,7 +13,6 @@ use crate::matte;
 use crate::pipeline::{
     find_crown, is_face, waive, COMPARABLE_FACE_FRACTION, CROWN_FALLBACK_RATIO, MIN_PRESENCE,
 };
-use crate::quality::{self, fill_polygon, FACE_OVAL};
 use crate::raster::Plane;
 use crate::report::{Notice, Report, RuleResult, Status};
 use crate::spec::Spec;
