@@ -135,9 +135,9 @@ pub fn laplacian_ratio(p: &Plane) -> f64 {
 }
 
 /// Noise sigma (luma levels) of the pixels in `skin` (the skin, or the background): Immerkaer's
-/// estimator at half resolution (2x2 means), taking the median absolute response instead of the mean
-/// (sigma = 1.4826 median |v| / 6) so that the edges of nose, wrinkles and cheek contour do not
-/// count as noise. Half resolution keeps what survives a strong JPEG compression (the noise
+/// estimator at half resolution (2x2 means), taking the median absolute response instead of
+/// the mean (sigma = 1.4826 median |v| / 6) so that the edges of nose, wrinkles and cheek
+/// contour do not count as noise. Half resolution keeps what survives a strong JPEG compression (the noise
 /// left after a 14-20 KB encode is mottling a few pixels wide).
 pub fn skin_noise(y: &Plane, skin: &[u8]) -> Option<f64> {
     let (w, h) = (y.width as usize, y.height as usize);

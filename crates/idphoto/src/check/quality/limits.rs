@@ -89,18 +89,18 @@ pub const CANONICAL_IED: f32 = 64.0;
 /// Largest JPEG blockiness: mean luminance step across 8x8 block borders over the mean step
 /// inside blocks. Unblocked images measure about 1.
 pub const MAX_BLOCKINESS: f64 = 1.5;
-/// Largest skin noise sigma ([`skin_noise`](super::skin_noise), luma levels at half
-/// resolution). Compliant outputs measure 0.05-2.83 (2.83: the skin texture of obama.jpg at
-/// us-visa quality); sigma-10 RGB noise measures 3.6-4.7 after the us-visa encoder and 2.6-3.7
-/// after the cn-id-card 14-20 KB window, which smooths most of it into mottling: the
-/// flat-shaded skin of the rendered roll/ portraits then overlaps with real skin texture and is
-/// missed.
+/// Largest skin noise sigma ([`skin_noise`](crate::check::quality::skin_noise), luma levels
+/// at half resolution). Compliant outputs measure 0.05-2.83 (2.83: the skin texture of
+/// obama.jpg at us-visa quality); sigma-10 RGB noise measures 3.6-4.7 after the us-visa encoder
+/// and 2.6-3.7 after the cn-id-card 14-20 KB window, which smooths most of it into mottling:
+/// the flat-shaded skin of the rendered roll/ portraits then overlaps with real skin texture
+/// and is missed.
 pub const MAX_NOISE_SIGMA: f64 = 3.0;
-/// Factor putting [`background_residual`](super::background_residual) on the scale of
-/// [`MAX_NOISE_SIGMA`]: a residual of 1.2 luma levels counts as the limit. Clean outputs of
-/// both specs measure 0.01-0.73 (the most on us-visa, where the KB window leaves more detail);
-/// sigma-10 noise after the spec's encoder 1.87-3.92; a textured background 2.1-2.3 (it fails
-/// this rule too).
+/// Factor putting [`background_residual`](crate::check::quality::background_residual) on the
+/// scale of [`MAX_NOISE_SIGMA`]: a residual of 1.2 luma levels counts as the limit. Clean
+/// outputs of both specs measure 0.01-0.73 (the most on us-visa, where the KB window leaves
+/// more detail); sigma-10 noise after the spec's encoder 1.87-3.92; a textured background
+/// 2.1-2.3 (it fails this rule too).
 pub const BG_NOISE_SCALE: f64 = MAX_NOISE_SIGMA / 1.2;
 /// Largest OFIQ NaturalColour raw (distance of the cheeks' mean a*, b* from a* in 5..25,
 /// b* in 5..35).
