@@ -14,7 +14,7 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", "
 # bottom first: a module may use the modules before it
 LAYERS = [
     "error", "raster", "spec", "report", "nn", "decode", "face", "matte", "geometry",
-    "render", "encode", "check", "options", "pipeline", "engine", "lib",
+    "render", "encode", "check", "options", "pipeline", "engine", "internals", "lib",
 ]
 TEST_ONLY = {"test_support"}
 
@@ -24,13 +24,29 @@ def module_of(rel):
     return parts[0]
 
 
+def test_only_files():
+    """Files declared as `#[cfg(test)] mod name;`: tests, left out like test modules."""
+    out = set()
+    for root, _, files in os.walk(SRC):
+        for f in files:
+            if not f.endswith(".rs"):
+                continue
+            text = open(os.path.join(root, f), encoding="utf-8").read()
+            folder = root if f in ("mod.rs", "lib.rs") else os.path.join(root, f[:-3])
+            for name in re.findall(r"#\[cfg\(test\)\]\s*(?:pub(?:\([a-z]+\))?\s+)?mod\s+(\w+)\s*;", text):
+                for cand in (os.path.join(folder, name + ".rs"), os.path.join(folder, name, "mod.rs")):
+                    out.add(os.path.normpath(cand))
+    return out
+
+
 def rust_files():
+    tests = test_only_files()
     for root, _, files in os.walk(SRC):
         for f in sorted(files):
             if f.endswith(".rs"):
                 path = os.path.join(root, f)
                 rel = os.path.relpath(path, SRC)
-                if module_of(rel) in TEST_ONLY:
+                if module_of(rel) in TEST_ONLY or os.path.normpath(path) in tests:
                     continue
                 text = open(path, encoding="utf-8").read()
                 # the library code: what precedes the file's tests
