@@ -102,7 +102,7 @@ pub fn aspect_input_size(width: u32, height: u32) -> (u32, u32) {
 }
 
 /// [`segment`] with a choice of runs. Returns the person probability and the photo resized
-/// to the mask's size (256x256, or the aspect-preserving size of [`aspect_input_size`] for
+/// to the mask's size (256x256, or the aspect-preserving size of `aspect_input_size` for
 /// [`SegmentFit::Ensemble`]); [`refine`](crate::matte::refine()) takes both.
 pub fn segment_with(nets: &Networks, img: &RgbImage, fit: SegmentFit) -> Result<(Plane, RgbImage)> {
     if img.width() == 0 || img.height() == 0 {
