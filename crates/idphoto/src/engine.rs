@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use crate::decode::RawImage;
 use crate::error::{Error, Result};
 use crate::nn::{Models, Networks};
 use crate::options::Options;
@@ -72,6 +73,15 @@ impl Engine {
         pipeline::process(&self.nets, bytes, spec, opts)
     }
 
+    /// [`process`](Engine::process) for raw pixels handed over by a capture SDK or a host
+    /// program instead of an encoded file (no EXIF orientation or colour profile: the pixels
+    /// are taken as upright sRGB). `opts.limits.max_pixels` applies to their size.
+    pub fn process_raw(&self, image: &RawImage<'_>, spec: &Spec, opts: &Options) -> Result<Output> {
+        spec.validate()?;
+        let img = image.to_rgb(&opts.limits)?;
+        pipeline::process_image(&self.nets, &img, spec, opts)
+    }
+
     /// Checks encoded image bytes against `spec`: the file rules, then every rule measured on
     /// the image (face count, head geometry, pose, expression, lighting, background, image).
     pub fn check(&self, bytes: &[u8], spec: &Spec) -> Result<Report> {
@@ -116,6 +126,65 @@ mod tests {
         fn send_sync<T: Send + Sync>() {}
         send_sync::<Engine>();
     };
+
+    /// Models supplied by the host as owned bytes load like the embedded ones; a broken one
+    /// is a model error naming it, at creation.
+    #[test]
+    fn engine_from_host_models() {
+        let builtin = Models::builtin();
+        let owned = Models {
+            face_detection: builtin.face_detection.to_vec().into(),
+            face_landmark: builtin.face_landmark.to_vec().into(),
+            selfie_segmentation: builtin.selfie_segmentation.to_vec().into(),
+            selfie_segmentation_landscape: builtin.selfie_segmentation_landscape.to_vec().into(),
+        };
+        assert!(Engine::from_models(owned).is_ok());
+        let broken = Models {
+            face_landmark: b"not a model".to_vec().into(),
+            ..Models::builtin()
+        };
+        match Engine::from_models(broken) {
+            Err(Error::Model(m)) => assert!(m.starts_with("face_landmark"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Raw pixels in any channel order and with padded rows make the same photo as the
+    /// decoded file's pixels.
+    #[test]
+    fn raw_pixels_make_the_same_photo() {
+        use crate::decode::PixelFormat;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/photos/obama.jpg");
+        let bytes = std::fs::read(path).unwrap();
+        let img = crate::decode::decode(&bytes, &Default::default())
+            .unwrap()
+            .image;
+        let engine = Engine::new().unwrap();
+        let spec = presets::get("cn-id-card").unwrap();
+        let opts = Options::default();
+        let want = pipeline::process_image(engine.networks(), &img, &spec, &opts)
+            .unwrap()
+            .jpeg;
+        let (w, h) = img.dimensions();
+        let stride = w as usize * 4 + 12;
+        let mut bgra = vec![7u8; stride * h as usize];
+        for (y, row) in img.as_raw().chunks_exact(w as usize * 3).enumerate() {
+            for (x, px) in row.chunks_exact(3).enumerate() {
+                let at = y * stride + x * 4;
+                bgra[at..at + 4].copy_from_slice(&[px[2], px[1], px[0], 255]);
+            }
+        }
+        let raw = RawImage {
+            data: &bgra,
+            width: w,
+            height: h,
+            stride,
+            format: PixelFormat::Bgra,
+        };
+        let out = engine.process_raw(&raw, &spec, &opts).unwrap();
+        assert!(out.jpeg == want, "raw BGRA pixels gave another photo");
+    }
 
     /// One engine shared by four threads: every output is byte-identical to the same photo
     /// made on one thread.

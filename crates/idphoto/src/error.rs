@@ -92,6 +92,9 @@ pub enum Error {
         /// The size closest to the window that any encode produced.
         nearest_kb: f64,
     },
+    /// Raw pixels whose size, stride or buffer length do not fit together.
+    #[error("invalid image: {0}")]
+    InvalidImage(String),
     /// A built-in model failed to load or run (should not happen; report it).
     #[error("model error: {0}")]
     Model(String),
@@ -118,6 +121,7 @@ impl Error {
             Error::SizeWindowUnreachable { .. } => "size_window_unreachable",
             Error::Model(_) => "model_error",
             Error::Internal(_) => "internal_error",
+            Error::InvalidImage(_) => "invalid_image",
         }
     }
 
@@ -138,6 +142,7 @@ impl Error {
             Error::SizeWindowUnreachable { .. } => 12,
             Error::Model(_) => 13,
             Error::Internal(_) => 14,
+            Error::InvalidImage(_) => 15,
         }
     }
 }
@@ -181,6 +186,7 @@ mod tests {
             },
             Error::Model(String::new()),
             Error::Internal(String::new()),
+            Error::InvalidImage(String::new()),
         ];
         let mut codes: Vec<_> = all.iter().map(|e| e.code()).collect();
         let mut nums: Vec<_> = all.iter().map(|e| e.numeric_code()).collect();

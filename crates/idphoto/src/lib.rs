@@ -62,6 +62,7 @@ pub mod internals;
 #[cfg(test)]
 mod test_support;
 
+pub use decode::{PixelFormat, RawImage};
 pub use engine::{check, process, Engine};
 pub use error::{Error, Result};
 pub use face::FaceHint;

@@ -26,6 +26,7 @@ mod limits;
 mod markers;
 mod orientation;
 pub(crate) mod pixels;
+mod raw;
 #[cfg(test)]
 mod test_util;
 #[cfg(test)]
@@ -36,3 +37,4 @@ pub use inspect::{inspect, Density, DensitySource, FileInfo};
 pub(crate) use jpeg::jpeg_frame_size;
 pub use limits::Limits;
 pub(crate) use pixels::{decode, decode_reduced};
+pub use raw::{PixelFormat, RawImage};

@@ -454,6 +454,16 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// A spec given as a preset id (`cn-id-card`) or as a JSON spec document (its first
+    /// non-blank character is `{`): what bindings and command lines accept.
+    pub fn from_id_or_json(spec: &str) -> Result<Spec> {
+        if spec.trim_start().starts_with('{') {
+            Spec::from_json(spec)
+        } else {
+            presets::get(spec.trim())
+        }
+    }
+
     /// Parses and validates a spec from JSON. Errors name the offending field.
     pub fn from_json(json: &str) -> Result<Spec> {
         let spec: Spec = serde_json::from_str(json).map_err(|e| json_error(json, &e))?;
