@@ -27,5 +27,9 @@ fn main() {
         }
     }
     ms.sort_by(f64::total_cmp);
-    println!("rust median {:.2} ms min {:.2} ms of {runs}", ms[runs / 2], ms[0]);
+    println!(
+        "rust median {:.2} ms min {:.2} ms of {runs}",
+        ms[runs / 2],
+        ms[0]
+    );
 }

@@ -9,9 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+
+mod output;
 use idphoto::spec::presets;
 use idphoto::SegmentFit;
 use idphoto::{FaceHint, Options, Report, Spec};
+use output::{check_writable, read_limited, same_file, Staged, Target};
 
 /// Exit code: the photo complies with the spec.
 const EXIT_OK: u8 = 0;
@@ -81,9 +84,14 @@ struct MakeArgs {
     /// Spec: a built-in preset id (see `idphoto specs`) or a path to a JSON spec file.
     #[arg(long, short = 's', value_name = "ID|FILE")]
     spec: String,
-    /// Output JPEG path [default: <input stem>-<spec id>.jpg in the current directory].
+    /// Output JPEG path (`-` = stdout; the summary and table then go to stderr)
+    /// [default: <input stem>-<spec id>.jpg in the current directory]. Written atomically: an
+    /// error leaves an existing file untouched.
     #[arg(long, short = 'o', value_name = "OUT")]
     output: Option<PathBuf>,
+    /// Allow -o to name the input photo (it is replaced by the ID photo).
+    #[arg(long)]
+    force: bool,
     /// Background colour: a name the spec allows (e.g. white, blue) or #RRGGBB
     /// [default: the spec's default colour].
     #[arg(long, value_name = "COLOR")]
@@ -138,11 +146,12 @@ enum SpecsAction {
     },
 }
 
-/// An error that ends the command with exit code 2.
+/// An error that ends the command: exit code 2, or 64 for a usage error.
 #[derive(Debug)]
 struct Failure {
     code: &'static str,
     message: String,
+    exit: u8,
 }
 
 impl From<idphoto::Error> for Failure {
@@ -150,7 +159,17 @@ impl From<idphoto::Error> for Failure {
         Failure {
             code: e.code(),
             message: e.to_string(),
+            exit: EXIT_ERROR,
         }
+    }
+}
+
+/// A command line that parses but asks for something contradictory (exit 64).
+fn usage_failure(message: impl Into<String>) -> Failure {
+    Failure {
+        code: "usage",
+        message: message.into(),
+        exit: EXIT_USAGE,
     }
 }
 
@@ -158,6 +177,7 @@ fn io_failure(action: &str, path: &Path, e: std::io::Error) -> Failure {
     Failure {
         code: "io_error",
         message: format!("cannot {action} {}: {e}", path.display()),
+        exit: EXIT_ERROR,
     }
 }
 
@@ -181,7 +201,7 @@ fn main() -> ExitCode {
         Err(f) => {
             let one_line = f.message.replace(['\n', '\r'], " ");
             eprintln!("error[{}]: {}", f.code, one_line);
-            ExitCode::from(EXIT_ERROR)
+            ExitCode::from(f.exit)
         }
     }
 }
@@ -251,8 +271,70 @@ fn load_spec(arg: &str) -> Result<Spec, Failure> {
     }
 }
 
+/// Reads the input photo, at most the decoder's byte limit (a larger or endless input is
+/// refused without being read whole).
 fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| io_failure("read", path, e))
+    let limit = idphoto::decode::Limits::default().max_bytes;
+    match read_limited(path, limit).map_err(|e| io_failure("read", path, e))? {
+        Ok(bytes) => Ok(bytes),
+        Err(limit) => Err(Failure {
+            code: "too_many_bytes",
+            message: format!(
+                "{} is larger than the limit of {limit} bytes",
+                path.display()
+            ),
+            exit: EXIT_ERROR,
+        }),
+    }
+}
+
+/// Where `make` writes the photo and the report, checked before any work: not both on
+/// stdout, not the same file, not over the input unless forced, into directories that exist.
+fn make_targets(a: &MakeArgs, spec_id: &str) -> Result<(Target, Option<Target>), Failure> {
+    let photo = match &a.output {
+        Some(p) => Target::parse(p),
+        None => {
+            let stem = a
+                .input
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "photo".into());
+            Target::File(PathBuf::from(format!("{stem}-{spec_id}.jpg")))
+        }
+    };
+    let report = a.json.as_deref().map(|j| Target::parse(Path::new(j)));
+    match (&photo, &report) {
+        (Target::Stdout, Some(Target::Stdout)) => {
+            return Err(usage_failure(
+                "-o - and --json - would both write to stdout",
+            ))
+        }
+        (Target::File(p), Some(Target::File(r))) if same_file(p, r) => {
+            return Err(usage_failure(format!(
+                "-o and --json name the same file {}",
+                p.display()
+            )))
+        }
+        _ => {}
+    }
+    if let Target::File(p) = &photo {
+        if same_file(p, &a.input) && !a.force {
+            return Err(usage_failure(format!(
+                "-o names the input photo {}; add --force to replace it",
+                p.display()
+            )));
+        }
+    }
+    for t in [Some(&photo), report.as_ref()].into_iter().flatten() {
+        if let Target::File(p) = t {
+            check_writable(p).map_err(|message| Failure {
+                code: "io_error",
+                message,
+                exit: EXIT_ERROR,
+            })?;
+        }
+    }
+    Ok((photo, report))
 }
 
 /// Prints the one-line non-compliance reason on stderr.
@@ -273,6 +355,7 @@ fn report_noncompliance(what: &Path, report: &Report) {
 
 fn make(a: MakeArgs) -> Result<u8, Failure> {
     let spec = load_spec(&a.spec)?;
+    let (photo_target, report_target) = make_targets(&a, &spec.id)?;
     let bytes = read_input(&a.input)?;
     // Refuse non-images before the pipeline (and its models) is touched.
     idphoto::decode::detect_format(&bytes)?;
@@ -296,20 +379,19 @@ fn make(a: MakeArgs) -> Result<u8, Failure> {
     }
 
     let out = idphoto::Engine::new()?.process(&bytes, &spec, &opts)?;
-
-    let out_path = a.output.unwrap_or_else(|| {
-        let stem = a
-            .input
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "photo".into());
-        PathBuf::from(format!("{stem}-{}.jpg", spec.id))
-    });
-    std::fs::write(&out_path, &out.jpeg).map_err(|e| io_failure("write", &out_path, e))?;
+    let shown_path = match &photo_target {
+        Target::File(p) => p.clone(),
+        Target::Stdout => PathBuf::from("-"),
+    };
+    write_outputs(&photo_target, report_target.as_ref(), &out)?;
 
     let summary = format!(
         "wrote {}: {}x{} px, {:.1} KB, JPEG quality {}, {}",
-        out_path.display(),
+        if photo_target == Target::Stdout {
+            "stdout".to_string()
+        } else {
+            shown_path.display().to_string()
+        },
         out.width,
         out.height,
         out.jpeg.len() as f64 / 1024.0,
@@ -317,30 +399,62 @@ fn make(a: MakeArgs) -> Result<u8, Failure> {
         if out.report.passed { "PASS" } else { "FAIL" }
     );
     let table = out.report.to_table();
-    match a.json.as_deref() {
-        Some("-") => {
-            eprintln!("{summary}");
-            eprint!("{table}");
-            println!("{}", out.report.to_json());
-        }
-        other => {
-            if let Some(p) = other {
-                let p = Path::new(p);
-                std::fs::write(p, out.report.to_json() + "\n")
-                    .map_err(|e| io_failure("write report", p, e))?;
-            }
-            println!("{summary}");
-            print!("{table}");
-        }
+    let stdout_taken = photo_target == Target::Stdout || report_target == Some(Target::Stdout);
+    if stdout_taken {
+        eprintln!("{summary}");
+        eprint!("{table}");
+    } else {
+        println!("{summary}");
+        print!("{table}");
     }
     let _ = std::io::stdout().flush();
 
     if out.report.passed {
         Ok(EXIT_OK)
     } else {
-        report_noncompliance(&out_path, &out.report);
+        report_noncompliance(&shown_path, &out.report);
         Ok(EXIT_NONCOMPLIANT)
     }
+}
+
+/// Writes the photo and the report: files are staged beside their targets and renamed only
+/// when both were written, so a failure leaves existing files untouched.
+fn write_outputs(
+    photo: &Target,
+    report: Option<&Target>,
+    out: &idphoto::Output,
+) -> Result<(), Failure> {
+    let json = out.report.to_json() + "\n";
+    let mut staged = Vec::new();
+    for (target, data, what) in [
+        (Some(photo), out.jpeg.as_slice(), "write"),
+        (report, json.as_bytes(), "write report"),
+    ] {
+        if let Some(Target::File(p)) = target {
+            staged.push((
+                Staged::write(p, data).map_err(|e| io_failure(what, p, e))?,
+                p.clone(),
+                what,
+            ));
+        }
+    }
+    for (s, p, what) in staged {
+        s.commit().map_err(|e| io_failure(what, &p, e))?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if *photo == Target::Stdout {
+        stdout
+            .write_all(&out.jpeg)
+            .map_err(|e| io_failure("write", Path::new("stdout"), e))?;
+    }
+    if report == Some(&Target::Stdout) {
+        stdout
+            .write_all(json.as_bytes())
+            .map_err(|e| io_failure("write report to", Path::new("stdout"), e))?;
+    }
+    stdout
+        .flush()
+        .map_err(|e| io_failure("write", Path::new("stdout"), e))
 }
 
 fn check(a: CheckArgs) -> Result<u8, Failure> {

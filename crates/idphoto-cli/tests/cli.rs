@@ -110,16 +110,24 @@ fn check_non_image_is_a_one_line_error() {
 #[test]
 fn make_on_non_image_is_a_one_line_error() {
     let cargo_toml = repo_root().join("Cargo.toml");
+    let dir = temp_dir("non-image");
+    let out = dir.join("never-written.jpg");
     let o = idphoto(&[
         "make",
         cargo_toml.to_str().unwrap(),
         "--spec",
         "cn-id-card",
         "-o",
-        "/nonexistent-dir/never-written.jpg",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert_error_line(&o, "unsupported_format");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "a file was written"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -209,4 +217,103 @@ fn check_and_top_level_help() {
     for cmd in ["make", "check", "specs", "Exit codes:"] {
         assert!(help.contains(cmd), "--help lacks {cmd}:\n{help}");
     }
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("idphoto-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn photo() -> String {
+    repo_root()
+        .join("fixtures/photos/obama.jpg")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn make_refuses_outputs_that_would_lose_a_file() {
+    let dir = temp_dir("outputs");
+    let old = dir.join("out.jpg");
+    std::fs::write(&old, b"old photo").unwrap();
+    let old_s = old.to_string_lossy().into_owned();
+    // -o and --json naming the same file (also spelt differently)
+    let same = dir.join(".").join("out.jpg").to_string_lossy().into_owned();
+    for json in [old_s.as_str(), same.as_str()] {
+        let o = idphoto(&[
+            "make",
+            &photo(),
+            "--spec",
+            "cn-id-card",
+            "-o",
+            &old_s,
+            "--json",
+            json,
+        ]);
+        assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
+        assert_error_line(&o, "usage");
+    }
+    // both on stdout
+    let o = idphoto(&[
+        "make",
+        &photo(),
+        "--spec",
+        "cn-id-card",
+        "-o",
+        "-",
+        "--json",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
+    // -o over the input, without --force
+    let o = idphoto(&["make", &old_s, "--spec", "cn-id-card", "-o", &old_s]);
+    assert_eq!(o.status.code(), Some(64), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&old).unwrap(), b"old photo");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn make_checks_output_directories_before_the_work() {
+    let dir = temp_dir("dirs");
+    let not_image = dir.join("notes.txt");
+    std::fs::write(&not_image, b"not a photo").unwrap();
+    let missing = dir
+        .join("missing")
+        .join("x.jpg")
+        .to_string_lossy()
+        .into_owned();
+    let input = not_image.to_string_lossy().into_owned();
+    // the output directory is refused before the input is even read
+    let o = idphoto(&["make", &input, "--spec", "cn-id-card", "-o", &missing]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_error_line(&o, "io_error");
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    let ok_out = dir.join("x.jpg").to_string_lossy().into_owned();
+    let o = idphoto(&[
+        "make",
+        &input,
+        "--spec",
+        "cn-id-card",
+        "-o",
+        &ok_out,
+        "--json",
+        &missing,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_endless_input_is_refused_without_reading_it_whole() {
+    if !Path::new("/dev/zero").exists() {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let o = idphoto(&["check", "/dev/zero", "--spec", "cn-id-card"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_error_line(&o, "too_many_bytes");
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
 }

@@ -1,6 +1,5 @@
 //! End-to-end CLI tests that need the real pipeline (`idphoto::process` / `idphoto::check`):
-//! make an ID photo from a fixture, then check it. They fail with `internal_error: not
-//! implemented yet` until the pipeline lands.
+//! make an ID photo from a fixture, then check it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -142,4 +141,21 @@ fn cut_face_is_refused() {
     );
     assert!(!out.exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn make_writes_the_photo_to_stdout() {
+    let o = idphoto(&[
+        "make",
+        &fixture("obama.jpg"),
+        "--spec",
+        "cn-id-card",
+        "-o",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(o.stdout.starts_with(&[0xFF, 0xD8]), "stdout is not a JPEG");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("wrote stdout: 358x441 px"), "{err}");
+    assert!(!Path::new("-").exists(), "a file named - was written");
 }
