@@ -102,14 +102,14 @@ struct MakeArgs {
     json: Option<String>,
     /// Largest upscale of the face allowed; a smaller face is refused with face_too_small
     /// [default: 1.25].
-    #[arg(long, value_name = "X", value_parser = parse_upscale)]
+    #[arg(long, value_name = "X", value_parser = parse_upscale, allow_hyphen_values = true)]
     max_upscale: Option<f64>,
     /// Output size in pixels, for specs that accept a range of sizes (must lie in the range).
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     size: Option<(u32, u32)>,
     /// Use this face box (pixels in the EXIF-rotated photo: left,top,width,height) instead of
     /// the built-in face detector.
-    #[arg(long, value_name = "x,y,w,h", value_parser = parse_face_box)]
+    #[arg(long, value_name = "x,y,w,h", value_parser = parse_face_box, allow_hyphen_values = true)]
     face_box: Option<[f32; 4]>,
     /// Person segmentation: `ensemble` (three network runs at the photo's aspect, the best
     /// edges), `flip` (two runs) or `single` (one run, about 15 ms faster) [default: ensemble].
@@ -229,8 +229,8 @@ fn parse_segmentation(s: &str) -> Result<SegmentFit, String> {
 
 fn parse_upscale(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("`{s}` is not a positive number, e.g. 1.25")),
+        Ok(v) if v.is_finite() && v >= 0.1 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of at least 0.1, e.g. 1.25")),
     }
 }
 
@@ -294,12 +294,14 @@ fn make_targets(a: &MakeArgs, spec_id: &str) -> Result<(Target, Option<Target>),
     let photo = match &a.output {
         Some(p) => Target::parse(p),
         None => {
-            let stem = a
+            // the input's own stem, byte for byte (it need not be UTF-8)
+            let mut name = a
                 .input
                 .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
+                .map(|s| s.to_os_string())
                 .unwrap_or_else(|| "photo".into());
-            Target::File(PathBuf::from(format!("{stem}-{spec_id}.jpg")))
+            name.push(format!("-{spec_id}.jpg"));
+            Target::File(PathBuf::from(name))
         }
     };
     let report = a.json.as_deref().map(|j| Target::parse(Path::new(j)));
@@ -573,6 +575,8 @@ mod tests {
         assert!(parse_face_box("1,2,3").is_err());
         assert!(parse_face_box("1,2,-3,4").is_err());
         assert!(parse_upscale("0").is_err());
+        assert!(parse_upscale("0.05").is_err());
+        assert_eq!(parse_upscale("0.1"), Ok(0.1));
         assert!(parse_upscale("nan").is_err());
         assert_eq!(parse_upscale("1.5"), Ok(1.5));
         assert_eq!(parse_segmentation("single"), Ok(SegmentFit::Single));

@@ -317,3 +317,32 @@ fn an_endless_input_is_refused_without_reading_it_whole() {
     assert_error_line(&o, "too_many_bytes");
     assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
 }
+
+#[test]
+fn negative_and_too_small_values_get_the_real_message() {
+    for args in [
+        ["--face-box", "-5,-5,0,0"],
+        ["--max-upscale", "-1"],
+        ["--max-upscale", "0.05"],
+        ["--max-upscale", "0"],
+    ] {
+        let o = idphoto(&["make", &photo(), "--spec", "cn-id-card", args[0], args[1]]);
+        assert_eq!(o.status.code(), Some(64), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+        assert!(err.contains(args[1]), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_spec_file_with_a_byte_order_mark_is_read() {
+    let dir = temp_dir("bom");
+    let o = idphoto(&["specs", "show", "cn-id-card"]);
+    let file = dir.join("bom-spec.json");
+    let mut text = "\u{feff}".as_bytes().to_vec();
+    text.extend_from_slice(&o.stdout);
+    std::fs::write(&file, text).unwrap();
+    let o = idphoto(&["specs", "show", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -159,3 +159,29 @@ fn make_writes_the_photo_to_stdout() {
     assert!(err.contains("wrote stdout: 358x441 px"), "{err}");
     assert!(!Path::new("-").exists(), "a file named - was written");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_default_output_name_keeps_a_non_utf8_input_name() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = temp_dir("non-utf8");
+    // a name in GBK, as Chinese Windows systems write it: not UTF-8
+    let name = OsStr::from_bytes(b"\xd5\xd5\xc6\xac.jpg");
+    std::fs::copy(fixture("obama.jpg"), dir.join(name)).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_idphoto"))
+        .current_dir(&dir)
+        .arg("make")
+        .arg(name)
+        .args(["--spec", "cn-id-card"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let made = dir.join(OsStr::from_bytes(b"\xd5\xd5\xc6\xac-cn-id-card.jpg"));
+    assert!(
+        made.is_file(),
+        "{:?}",
+        std::fs::read_dir(&dir).unwrap().collect::<Vec<_>>()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

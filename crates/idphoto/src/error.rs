@@ -83,7 +83,12 @@ pub enum Error {
         reason: String,
     },
     /// The file-size window could not be reached with any encoder setting.
-    #[error("file size window {min_kb:.1}-{max_kb:.1} KB cannot be reached; nearest size reached: {nearest_kb:.1} KB")]
+    #[error(
+        "file size window {}-{} KB cannot be reached; nearest size reached: {} KB",
+        kb(*.min_kb),
+        kb(*.max_kb),
+        kb(*.nearest_kb)
+    )]
     SizeWindowUnreachable {
         /// Lower bound of the window in KB (1 KB = 1024 bytes).
         min_kb: f64,
@@ -101,6 +106,17 @@ pub enum Error {
     /// An internal invariant failed (a bug; report it).
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// A size in KB with one decimal, or as many as it takes to show a small value (0.002, not
+/// 0.0).
+fn kb(v: f64) -> String {
+    let digits = if v.abs() >= 1.0 || v == 0.0 || !v.is_finite() {
+        1
+    } else {
+        ((-v.abs().log10()).ceil() as usize).clamp(1, 6)
+    };
+    format!("{v:.digits$}")
 }
 
 impl Error {
@@ -197,5 +213,18 @@ mod tests {
         assert_eq!(codes.len(), all.len());
         assert_eq!(nums.len(), all.len());
         assert!(!nums.contains(&0));
+    }
+
+    #[test]
+    fn small_kb_windows_print_their_digits() {
+        let e = Error::SizeWindowUnreachable {
+            min_kb: 0.001,
+            max_kb: 0.002,
+            nearest_kb: 13.46,
+        };
+        assert_eq!(
+            e.to_string(),
+            "file size window 0.001-0.002 KB cannot be reached; nearest size reached: 13.5 KB"
+        );
     }
 }

@@ -6,7 +6,7 @@ use crate::decode::Limits;
 use crate::error::{Error, Result};
 use crate::face::FaceHint;
 use crate::matte::SegmentFit;
-use crate::spec::Spec;
+use crate::spec::{parse_hex, Spec};
 
 /// Default largest upscale of the face allowed by [`Engine::process`](crate::Engine::process): 1.25x. Beyond it the photo is
 /// refused with [`Error::FaceTooSmall`]; between 1.0 and 1.25 the report carries a notice.
@@ -120,6 +120,12 @@ pub(crate) fn output_size(spec: &Spec, opts: &Options) -> Result<(u32, u32)> {
 pub(crate) fn background_rgb(spec: &Spec, opts: &Options) -> Result<[u8; 3]> {
     match &opts.background {
         None => spec.background.default_color()?.rgb(),
+        Some(name) if name.trim_start().starts_with('#') && parse_hex(name).is_none() => {
+            Err(Error::InvalidOption {
+                option: "background".into(),
+                reason: format!("`{name}` is not a colour: write a name or #RRGGBB"),
+            })
+        }
         Some(name) => {
             let allowed: Vec<&str> = spec
                 .background
@@ -194,5 +200,29 @@ mod tests {
         );
         assert_eq!(refused("[1, 2]").0, "(document)");
         assert_eq!(refused("{").0, "(document)");
+    }
+
+    #[test]
+    fn a_background_that_is_not_a_colour_says_so() {
+        let spec = crate::spec::presets::get("cn-id-card").unwrap();
+        let bg = |b: &str| {
+            let o = Options {
+                background: Some(b.into()),
+                ..Options::default()
+            };
+            background_rgb(&spec, &o)
+        };
+        match bg("#GGGGGG") {
+            Err(Error::InvalidOption { option, reason }) => {
+                assert_eq!(option, "background");
+                assert!(reason.contains("not a colour"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        match bg("#0000FF") {
+            Err(Error::InvalidOption { reason, .. }) => assert!(reason.contains("not allowed")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(bg("#FFFFFF").unwrap(), [255, 255, 255]);
     }
 }

@@ -457,6 +457,7 @@ impl Spec {
     /// A spec given as a preset id (`cn-id-card`) or as a JSON spec document (its first
     /// non-blank character is `{`): what bindings and command lines accept.
     pub fn from_id_or_json(spec: &str) -> Result<Spec> {
+        let spec = spec.strip_prefix('\u{feff}').unwrap_or(spec);
         if spec.trim_start().starts_with('{') {
             Spec::from_json(spec)
         } else {
@@ -466,6 +467,8 @@ impl Spec {
 
     /// Parses and validates a spec from JSON. Errors name the offending field.
     pub fn from_json(json: &str) -> Result<Spec> {
+        // a UTF-8 byte-order mark (as Windows editors write) is not part of the document
+        let json = json.strip_prefix('\u{feff}').unwrap_or(json);
         let spec: Spec = serde_json::from_str(json).map_err(|e| json_error(json, &e))?;
         spec.validate()?;
         Ok(spec)

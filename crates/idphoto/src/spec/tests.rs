@@ -380,3 +380,11 @@ fn pose_fields_default_individually() {
         }
     );
 }
+
+#[test]
+fn a_byte_order_mark_before_the_json_is_accepted() {
+    let json = presets::get("cn-id-card").unwrap().to_json();
+    let with_bom = format!("\u{feff}{json}");
+    assert_eq!(Spec::from_json(&with_bom).unwrap().id, "cn-id-card");
+    assert_eq!(Spec::from_id_or_json(&with_bom).unwrap().id, "cn-id-card");
+}
