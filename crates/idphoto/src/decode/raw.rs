@@ -154,7 +154,7 @@ mod tests {
             format: PixelFormat::Rgba,
         };
         let img = raw.to_rgb(&Limits::default()).unwrap();
-        assert_eq!(img.as_raw(), &[255, 255, 255, 227, 178, 152]);
+        assert_eq!(img.as_raw(), &[255, 255, 255, 227, 177, 152]);
         let bad = |w, h, stride, len: usize| {
             let data = vec![0u8; len];
             let raw = RawImage {
