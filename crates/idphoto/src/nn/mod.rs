@@ -23,12 +23,14 @@ mod model;
 pub(crate) mod ops;
 mod proto;
 pub(crate) mod rewrite;
+mod source;
 
 pub(crate) use builtin::{
     FACE_DETECTION_ONNX, FACE_LANDMARK_ONNX, SELFIE_SEGMENTATION_LANDSCAPE_ONNX,
     SELFIE_SEGMENTATION_ONNX,
 };
 pub(crate) use model::{Fit, Model};
+use source::{Form, Source};
 
 /// Model bytes (ONNX) of the four networks. [`Models::builtin`] gives the embedded ones.
 #[derive(Clone)]
@@ -105,6 +107,9 @@ enum PlanKey {
 /// The plans of other input sizes than the exported ones, by network and `w` x `h`.
 type Plans = Mutex<HashMap<(PlanKey, usize, usize), Arc<Model>>>;
 
+/// The networks prepared for any input size, by network and form.
+type Sources = Mutex<HashMap<(PlanKey, bool), Arc<Source>>>;
+
 /// The four networks, loaded from [`Models`], and the plans made from them for other input
 /// sizes. A `Model`'s plan is immutable and thread-safe: one value serves every thread.
 pub struct Networks {
@@ -126,6 +131,9 @@ pub struct Networks {
     segmenter_landscape: Model,
     /// Plans made on first use, see [`Networks::plan_cached`].
     plans: Plans,
+    /// The networks the plans are made from, prepared on first use, see
+    /// [`Networks::source`].
+    sources: Sources,
 }
 
 // one value is shared by every thread of a process (and the engines that own one)
@@ -172,6 +180,7 @@ impl Networks {
             segmenter,
             segmenter_landscape,
             plans: Plans::default(),
+            sources: Sources::default(),
         })
     }
 
@@ -187,13 +196,8 @@ impl Networks {
                 "detector input {w}x{h}: sides must be multiples of 16 up to {DETECTOR_MAX_SIDE}"
             )));
         }
-        let fit = if h > w {
-            Fit::Transposed
-        } else {
-            Fit::Exported
-        };
         self.plan_cached(PlanKey::Detector, w, h, || {
-            Model::load_with(&self.models.face_detection, [1, h, w, 3], fit)
+            self.source(PlanKey::Detector, h > w)?.plan(h, w)
         })
     }
 
@@ -216,20 +220,39 @@ impl Networks {
                 "segmentation input {w}x{h}: sides must be multiples of 32 up to {SEG_MAX_SIDE}"
             )));
         }
-        let bytes = match which {
-            Segmenter::General => &self.models.selfie_segmentation,
-            Segmenter::Landscape => &self.models.selfie_segmentation_landscape,
-        };
         // a portrait input runs as the transposed network on the landscape transpose of the
         // image (faster)
-        let fit = if h > w {
-            Fit::SizeFreeTransposed
-        } else {
-            Fit::SizeFree
+        let key = PlanKey::Segmenter(which);
+        self.plan_cached(key, w, h, || self.source(key, h > w)?.plan(h, w))
+    }
+
+    /// The network of `key` prepared for any input size (mirrored about the diagonal when
+    /// `transposed`), made on first use (40-60 ms) and kept.
+    fn source(&self, key: PlanKey, transposed: bool) -> Result<Arc<Source>> {
+        let (bytes, size_free, name) = match key {
+            PlanKey::Detector => (&self.models.face_detection, false, "face_detection"),
+            PlanKey::Segmenter(Segmenter::General) => (
+                &self.models.selfie_segmentation,
+                true,
+                "selfie_segmentation",
+            ),
+            PlanKey::Segmenter(Segmenter::Landscape) => (
+                &self.models.selfie_segmentation_landscape,
+                true,
+                "selfie_segmentation_landscape",
+            ),
         };
-        self.plan_cached(PlanKey::Segmenter(which), w, h, || {
-            Model::load_with(bytes, [1, h, w, 3], fit)
-        })
+        let lock = || self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = lock().get(&(key, transposed)) {
+            return Ok(s.clone());
+        }
+        let form = Form {
+            size_free,
+            transposed,
+        };
+        // prepared outside the lock (slow); a concurrent duplicate is harmless
+        let s = Arc::new(Source::from_onnx(bytes, form).map_err(|e| naming(name, e))?);
+        Ok(lock().entry((key, transposed)).or_insert(s).clone())
     }
 
     /// The plan of `key` for a `w` x `h` input, made by `load` on first use.

@@ -26,8 +26,11 @@ pub(crate) struct Model {
     planar: bool,
 }
 
-/// How [`Model::load_with`] adapts a network.
+/// How [`Model::load_with`] adapts a network. The library loads networks at their exported
+/// size only; the plans of other sizes come from a [`Source`](super::source::Source), and the
+/// tests compare them with the other fits loaded here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) enum Fit {
     /// As exported.
     Exported,
@@ -82,6 +85,23 @@ impl Model {
             transposed,
             planar,
         })
+    }
+
+    /// A model of a plan made elsewhere ([`Source::plan`](super::source::Source::plan)):
+    /// `input_shape` is the NHWC shape callers give, `transposed` and `planar` say how the
+    /// plan takes it (see the fields).
+    pub(super) fn from_plan(
+        plan: Plan,
+        input_shape: [usize; 4],
+        transposed: bool,
+        planar: bool,
+    ) -> Model {
+        Model {
+            plan,
+            input_shape,
+            transposed,
+            planar,
+        }
     }
 
     /// Whether the plan is of the transposed network (see [`Model::run`]).

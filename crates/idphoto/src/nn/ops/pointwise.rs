@@ -12,8 +12,9 @@
 //!
 //! [`mark_node`] renames the plain 1x1 `Conv` nodes (one group, stride 1, no padding or
 //! dilation) of an ONNX graph; [`register`](super::register) makes the parser build them.
-//! The choice between [`Pointwise`] and tract's convolution is made when the node is wired,
-//! once the map's size is known.
+//! The choice between [`Pointwise`] and tract's convolution is made when the network is
+//! decluttered at a known input size (a network prepared for any size keeps [`Pointwise`]
+//! until then).
 
 use tract_onnx::model::ParsingContext;
 use tract_onnx::pb::NodeProto;
@@ -104,12 +105,13 @@ impl Expansion for PointwiseExpansion {
             .shape
             .as_concrete()
             .and_then(|s| s.first().copied());
-        if let (Some(shape), Some(m)) = (x.shape.as_concrete(), m) {
-            let k = shape.get(1).copied().unwrap_or(0);
-            let fits = x.datum_type == f32::datum_type()
-                && shape.len() == 4
-                && (1..=MAX_INPUTS).contains(&k)
-                && shape[2] * shape[3] >= MIN_PIXELS;
+        let s = &x.shape;
+        let k = s.get(1).and_then(|d| d.to_usize().ok());
+        if let (Some(k), Some(m)) = (k, m) {
+            // on a small map, tract's convolution serves better: decided once the map's size
+            // is known (`Pointwise::declutter`)
+            let fits =
+                x.datum_type == f32::datum_type() && s.rank() == 4 && (1..=MAX_INPUTS).contains(&k);
             if fits {
                 if let Some((weights, bias)) = conv_constants(model, inputs, &[m, k, 1, 1])? {
                     let op = Pointwise { weights, bias };
@@ -248,6 +250,50 @@ impl TypedOp for Pointwise {
             s[2].clone(),
             s[3].clone()
         ])))
+    }
+
+    /// On a map of known size below [`MIN_PIXELS`], tract's own convolution (whose packing
+    /// is cheap there) replaces this one.
+    fn declutter(
+        &self,
+        model: &TypedModel,
+        node: &TypedNode,
+    ) -> TractResult<Option<TypedModelPatch>> {
+        let shape = model.outlet_fact(node.inputs[0])?.shape.as_concrete();
+        let Some(&[_, k, h, w]) = shape else {
+            return Ok(None);
+        };
+        if h * w >= MIN_PIXELS {
+            return Ok(None);
+        }
+        let m = self.outputs();
+        let mut patch = TypedModelPatch::default();
+        let x = patch.tap_model(model, node.inputs[0])?;
+        let kernel = patch.add_const(
+            format!("{}.kernel", node.name),
+            Tensor::from_shape(&[m, k, 1, 1], &self.weights)?,
+        )?;
+        let bias = patch.add_const(
+            format!("{}.bias", node.name),
+            Tensor::from_shape(&[m], &self.bias)?,
+        )?;
+        let conv = tract_core::ops::cnn::Conv {
+            pool_spec: tract_core::ops::cnn::PoolSpec {
+                data_format: tract_core::ops::nn::DataFormat::NCHW,
+                kernel_shape: tvec!(1, 1),
+                padding: tract_core::ops::cnn::PaddingSpec::Valid,
+                dilations: None,
+                strides: None,
+                input_channels: k,
+                output_channels: m,
+            },
+            kernel_fmt: tract_core::ops::cnn::KernelFormat::OIHW,
+            group: 1,
+            q_params: None,
+        };
+        let out = patch.wire_node(&node.name, conv, &[x, kernel, bias])?;
+        patch.shunt_outside(model, node.id.into(), out[0])?;
+        Ok(Some(patch))
     }
 
     as_op!();

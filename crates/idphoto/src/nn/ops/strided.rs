@@ -131,12 +131,18 @@ impl Expansion for StridedExpansion {
     ) -> TractResult<TVec<OutletId>> {
         let x = model.outlet_fact(inputs[0])?.clone();
         let k = self.k;
-        if let Some(shape) = x.shape.as_concrete() {
-            let c = shape.get(1).copied().unwrap_or(0);
+        let s = &x.shape;
+        if let Some(Ok(c)) = s.get(1).map(TDim::to_usize) {
+            // a side left to a symbol (a network converted for any input size) is taken as
+            // large enough: its plans are made at photo sizes
+            let side = |i: usize| match s.get(i).map(TDim::to_usize) {
+                Some(Ok(v)) => v,
+                _ => usize::MAX / 2,
+            };
             let fits = x.datum_type == f32::datum_type()
-                && shape.len() == 4
-                && shape[2] + self.pads[0] + self.pads[2] >= k
-                && shape[3] + self.pads[1] + self.pads[3] >= k;
+                && s.rank() == 4
+                && side(2) + self.pads[0] + self.pads[2] >= k
+                && side(3) + self.pads[1] + self.pads[3] >= k;
             if fits {
                 if let Some((weights, bias)) = conv_constants(model, inputs, &[c, 1, k, k])? {
                     let op = StridedDepthwise {
@@ -329,11 +335,21 @@ impl EvalOp for StridedDepthwise {
 impl TypedOp for StridedDepthwise {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let s = &inputs[0].shape;
-        let (Some(h), Some(w)) = (
-            s.get(2).and_then(|d| d.to_usize().ok()),
-            s.get(3).and_then(|d| d.to_usize().ok()),
-        ) else {
+        if s.rank() != 4 {
             bail!("StridedDepthwise: input shape {s:?}");
+        }
+        let (Ok(h), Ok(w)) = (s[2].to_usize(), s[3].to_usize()) else {
+            // sides left to symbols: the size the concrete sides give, for inputs at least as
+            // large as the window
+            let [pt, pl, pb, pr] = self.pads.map(|p| p as i64);
+            let k = self.k as i64;
+            let side = |d: &TDim, pad: i64| (d.clone() + pad - k) / 2 + 1;
+            return Ok(tvec!(f32::fact([
+                s[0].clone(),
+                s[1].clone(),
+                side(&s[2], pt + pb),
+                side(&s[3], pl + pr)
+            ])));
         };
         let (oh, ow) = self.output_size(h, w);
         Ok(tvec!(f32::fact([

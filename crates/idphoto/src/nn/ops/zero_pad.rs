@@ -68,27 +68,11 @@ impl Expansion for ZeroPadExpansion {
         inputs: &[OutletId],
     ) -> TractResult<TVec<OutletId>> {
         let x = model.outlet_fact(inputs[0])?;
-        let shape = x.shape.as_concrete().map(|s| s.to_vec());
         if x.datum_type != f32::datum_type() || x.rank() != 4 {
             bail!("zero padding of {x:?}: only NCHW f32 is supported");
         }
-        let [c0, t, l, c1, b, r] = self.0.pads;
-        // a depthwise convolution's padding: the share of its outputs whose window overlaps it
-        let border = match shape.as_deref() {
-            Some(&[_, _, h, w]) if h * w > 0 && c0 + c1 == 0 => {
-                let inner = h.saturating_sub(t + b) * w.saturating_sub(l + r);
-                1.0 - inner as f64 / (h * w) as f64
-            }
-            _ => 1.0,
-        };
-        if border < MIN_BORDER_SHARE {
-            // tract's own padding, which it folds back into the convolution
-            let pad = tract_core::ops::array::Pad {
-                pads: vec![(0, 0), (0, 0), (t, b), (l, r)],
-                mode: tract_core::ops::array::PadMode::Constant(tensor0(0f32).into_arc_tensor()),
-            };
-            return model.wire_node(name, pad, &[inputs[0]]);
-        }
+        // whether tract's own padding serves better is decided once the map's size is known
+        // (`ZeroPad::declutter`)
         model.wire_node(name, self.0.clone(), &[inputs[0]])
     }
 }
@@ -158,6 +142,39 @@ impl TypedOp for ZeroPad {
             s[2].clone() + (p[1] + p[4]) as i64,
             s[3].clone() + (p[2] + p[5]) as i64
         ])))
+    }
+
+    /// A depthwise convolution's padding with few outputs in its border zones (a share below
+    /// [`MIN_BORDER_SHARE`] of a map of known size) becomes tract's own padding, which tract
+    /// then folds back into the convolution.
+    fn declutter(
+        &self,
+        model: &TypedModel,
+        node: &TypedNode,
+    ) -> TractResult<Option<TypedModelPatch>> {
+        let [c0, t, l, c1, b, r] = self.pads;
+        let shape = model.outlet_fact(node.inputs[0])?.shape.as_concrete();
+        let Some(&[_, _, h, w]) = shape else {
+            return Ok(None);
+        };
+        if h * w == 0 || c0 + c1 != 0 {
+            return Ok(None);
+        }
+        let inner = h.saturating_sub(t + b) * w.saturating_sub(l + r);
+        let border = 1.0 - inner as f64 / (h * w) as f64;
+        if border >= MIN_BORDER_SHARE {
+            return Ok(None);
+        }
+        let pad = tract_core::ops::array::Pad {
+            pads: vec![(0, 0), (0, 0), (t, b), (l, r)],
+            mode: tract_core::ops::array::PadMode::Constant(tensor0(0f32).into_arc_tensor()),
+        };
+        Ok(Some(TypedModelPatch::replace_single_op(
+            model,
+            node,
+            &node.inputs,
+            pad,
+        )?))
     }
 
     as_op!();
