@@ -18,9 +18,11 @@ use std::sync::{Arc, Mutex};
 use crate::error::{Error, Result};
 
 mod builtin;
+mod bundle;
 mod layout;
 mod model;
 pub(crate) mod ops;
+mod packed;
 mod proto;
 pub(crate) mod rewrite;
 mod source;
@@ -30,7 +32,7 @@ pub(crate) use builtin::{
     SELFIE_SEGMENTATION_ONNX,
 };
 pub(crate) use model::{Fit, Model};
-use source::{Form, Source};
+use source::{Conversion, Source};
 
 /// Model bytes (ONNX) of the four networks. [`Models::builtin`] gives the embedded ones.
 #[derive(Clone)]
@@ -246,9 +248,11 @@ impl Networks {
         if let Some(s) = lock().get(&(key, transposed)) {
             return Ok(s.clone());
         }
-        let form = Form {
+        let form = Conversion {
             size_free,
             transposed,
+            fixed: None,
+            multiple: if size_free { 32 } else { 16 },
         };
         // prepared outside the lock (slow); a concurrent duplicate is harmless
         let s = Arc::new(Source::from_onnx(bytes, form).map_err(|e| naming(name, e))?);

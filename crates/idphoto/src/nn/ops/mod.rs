@@ -13,6 +13,7 @@
 pub(crate) mod channel_mean;
 pub(crate) mod common;
 pub(crate) mod max_pool;
+pub(crate) mod nnef;
 pub(crate) mod pointwise;
 pub(crate) mod prelu;
 pub(crate) mod strided;

@@ -128,9 +128,9 @@ impl Expansion for PointwiseExpansion {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Pointwise {
     /// `m` x `k` filters, row by row.
-    weights: Vec<f32>,
+    pub(super) weights: Vec<f32>,
     /// One per output channel.
-    bias: Vec<f32>,
+    pub(super) bias: Vec<f32>,
 }
 
 // weights come from a model file and are never NaN

@@ -93,7 +93,7 @@ impl Expansion for PreluExpansion {
 /// `y = x > 0 ? x : slope[c] * x` on an NCHW f32 tensor, one slope per channel `c`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ChannelPrelu {
-    slopes: Vec<f32>,
+    pub(super) slopes: Vec<f32>,
 }
 
 // slopes come from a model file and are never NaN

@@ -163,11 +163,11 @@ impl Expansion for StridedExpansion {
 /// bias per channel, zero padding `pads` (top, left, bottom, right).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct StridedDepthwise {
-    k: usize,
-    pads: [usize; 4],
+    pub(super) k: usize,
+    pub(super) pads: [usize; 4],
     /// `c` filters of `k` x `k`, row by row.
-    weights: Vec<f32>,
-    bias: Vec<f32>,
+    pub(super) weights: Vec<f32>,
+    pub(super) bias: Vec<f32>,
 }
 
 // weights come from a model file and are never NaN

@@ -81,7 +81,7 @@ impl Expansion for ZeroPadExpansion {
 /// channels, rows and columns added before, then after (ONNX's order).
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
 pub(crate) struct ZeroPad {
-    pads: [usize; 6],
+    pub(super) pads: [usize; 6],
 }
 
 impl ZeroPad {
