@@ -41,16 +41,17 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// An engine with the networks embedded in the library. Loads them now (a bad model is an
-    /// error here, not at the first photo); the plans for other input sizes are made on first
-    /// use, or now with [`warm_up`](Engine::warm_up).
+    /// An engine with the networks embedded in the library. Reads them now (a bad model is an
+    /// error here, not at the first photo); the plans of the input sizes photos need are made
+    /// on first use (10-30 ms each), or now with [`warm_up`](Engine::warm_up).
     pub fn new() -> Result<Engine> {
         Engine::from_models(Models::builtin())
     }
 
     /// An engine with model files supplied by the host (for example a WeChat mini-program
-    /// that ships the models as separate files): the same four networks in ONNX form as the
-    /// embedded ones. An unreadable or unexpected model is [`Error::Model`] naming it.
+    /// that ships the models as separate files): the same four networks converted as the
+    /// embedded ones are (the `.idnn` files, or [`Models::from_onnx`]). An unreadable or
+    /// unexpected model is [`Error::Model`] naming it.
     pub fn from_models(models: Models) -> Result<Engine> {
         Ok(Engine {
             nets: Networks::new(models)?,

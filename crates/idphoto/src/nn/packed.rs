@@ -132,8 +132,14 @@ impl Writer {
         self.seq(&d.fragments, |w, f| w.fragment(f))?;
         let g = &d.graph_def;
         self.str(&g.id.0);
-        self.seq(&g.parameters, |w, p| Ok(w.str(&p.0)))?;
-        self.seq(&g.results, |w, p| Ok(w.str(&p.0)))?;
+        self.seq(&g.parameters, |w, p| {
+            w.str(&p.0);
+            Ok(())
+        })?;
+        self.seq(&g.results, |w, p| {
+            w.str(&p.0);
+            Ok(())
+        })?;
         self.seq(&g.body, |w, a| w.assignment(a))
     }
 
@@ -152,7 +158,10 @@ impl Writer {
             w.str(&p.id.0);
             w.type_spec(&p.spec)?;
             w.opt(p.lit.as_ref(), |w, l| w.literal(l))?;
-            w.opt(p.doc.as_ref(), |w, s| Ok(w.str(s)))
+            w.opt(p.doc.as_ref(), |w, s| {
+                w.str(s);
+                Ok(())
+            })
         })?;
         self.seq(&d.results, |w, r| {
             w.str(&r.id.0);
@@ -281,7 +290,10 @@ impl Writer {
                 self.str(&i.id.0);
                 self.opt(i.generic_type_name.as_ref(), |w, t| w.type_name(*t))?;
                 self.seq(&i.arguments, |w, a| {
-                    w.opt(a.id.as_ref(), |w, id| Ok(w.str(&id.0)))?;
+                    w.opt(a.id.as_ref(), |w, id| {
+                        w.str(&id.0);
+                        Ok(())
+                    })?;
                     w.rvalue(&a.rvalue)
                 })?;
             }

@@ -111,6 +111,7 @@ impl Source {
             .map_err(model_error)?;
         // the ONNX file's metadata is not needed to run the network
         model.properties.clear();
+
         Ok(Source {
             model,
             sides,
@@ -122,8 +123,16 @@ impl Source {
     /// The network in tract's NNEF form, packed (see [`packed`]), and its
     /// [`bundle`](super::bundle) flags.
     pub(crate) fn pack(&self) -> Result<(u8, Vec<u8>)> {
-        let proto =
-            tract_nnef::ser::to_proto_model(framework(), &self.model).map_err(model_error)?;
+        // the rewrites tract's writer makes, done first, so that the nodes they add can be
+        // renamed: tract names the nodes it makes in the order it rewrites them, which varies
+        // from run to run; named by their place, a conversion always gives the same bytes
+        let mut model = self.model.clone();
+        tract_nnef::ser::rewrite_model(&mut model).map_err(model_error)?;
+        let mut model = model.into_compact().map_err(model_error)?;
+        for node in model.nodes_mut() {
+            node.name = format!("n{}", node.id);
+        }
+        let proto = tract_nnef::ser::to_proto_model(framework(), &model).map_err(model_error)?;
         let flags =
             if self.transposed { TRANSPOSED } else { 0 } | if self.planar { PLANAR } else { 0 };
         Ok((flags, packed::pack(&proto).map_err(model_error)?))

@@ -2,6 +2,7 @@
 //! that writes each operator of this folder as an invocation of its own primitive (weights as
 //! variables) and builds it back when a network is read.
 
+use tract_nnef::ast::TypeSpec;
 use tract_nnef::internal::*;
 
 use super::channel_mean::ChannelMean;
@@ -18,44 +19,59 @@ pub(crate) const REGISTRY: &str = "idphoto";
 /// The registry of the own operators, for writing and reading networks that use them.
 pub(crate) fn registry() -> Registry {
     let mut r = Registry::new(REGISTRY);
-    let input = || TypeName::Scalar.tensor().named("input");
-    let output = [("output", TypeName::Scalar.tensor())];
-    let values = |name: &str| TypeName::Scalar.tensor().named(name);
-    let ints = |name: &str| TypeName::Integer.array().named(name);
+    register_weightless(&mut r);
+    register_zero_pad(&mut r);
+    register_prelu(&mut r);
+    register_pointwise(&mut r);
+    register_strided(&mut r);
+    r
+}
 
+fn input() -> Parameter {
+    TypeName::Scalar.tensor().named("input")
+}
+
+const OUTPUT: [(&str, TypeSpec); 1] = [("output", TypeSpec::Tensor(TypeName::Scalar))];
+
+fn values(name: &str) -> Parameter {
+    TypeName::Scalar.tensor().named(name)
+}
+
+fn ints(name: &str) -> Parameter {
+    TypeName::Integer.array().named(name)
+}
+
+/// [`ChannelMean`], [`MaxPool2x2`] and [`Upsample2x`]: an input and nothing else.
+fn register_weightless(r: &mut Registry) {
     r.register_dumper(|ast, node, _: &ChannelMean| {
         Ok(Some(unary(ast, node, "idphoto_channel_mean", &[])))
     });
-    r.register_primitive("idphoto_channel_mean", &[input()], &output, |b, i| {
+    r.register_primitive("idphoto_channel_mean", &[input()], &OUTPUT, |b, i| {
         wire_one(b, i, ChannelMean)
     });
-
     r.register_dumper(|ast, node, _: &MaxPool2x2| {
         Ok(Some(unary(ast, node, "idphoto_max_pool_2x2", &[])))
     });
-    r.register_primitive("idphoto_max_pool_2x2", &[input()], &output, |b, i| {
+    r.register_primitive("idphoto_max_pool_2x2", &[input()], &OUTPUT, |b, i| {
         wire_one(b, i, MaxPool2x2)
     });
-
     r.register_dumper(|ast, node, _: &Upsample2x| {
         Ok(Some(unary(ast, node, "idphoto_upsample_2x", &[])))
     });
-    r.register_primitive("idphoto_upsample_2x", &[input()], &output, |b, i| {
+    r.register_primitive("idphoto_upsample_2x", &[input()], &OUTPUT, |b, i| {
         wire_one(b, i, Upsample2x)
     });
+}
 
+fn register_zero_pad(r: &mut Registry) {
     r.register_dumper(|ast, node, op: &ZeroPad| {
-        Ok(Some(unary(
-            ast,
-            node,
-            "idphoto_zero_pad",
-            &[("pads", ints_value(&op.pads))],
-        )))
+        let args = [("pads", ints_value(&op.pads))];
+        Ok(Some(unary(ast, node, "idphoto_zero_pad", &args)))
     });
     r.register_primitive(
         "idphoto_zero_pad",
         &[input(), ints("pads")],
-        &output,
+        &OUTPUT,
         |b, i| {
             let pads: TVec<usize> = i.named_arg_as(b, "pads")?;
             let pads = <[usize; 6]>::try_from(pads.as_slice())
@@ -63,7 +79,9 @@ pub(crate) fn registry() -> Registry {
             wire_one(b, i, ZeroPad { pads })
         },
     );
+}
 
+fn register_prelu(r: &mut Registry) {
     r.register_dumper(|ast, node, op: &ChannelPrelu| {
         let slopes = variable(ast, node, "slopes", &op.slopes)?;
         Ok(Some(unary(
@@ -76,13 +94,15 @@ pub(crate) fn registry() -> Registry {
     r.register_primitive(
         "idphoto_channel_prelu",
         &[input(), values("slopes")],
-        &output,
+        &OUTPUT,
         |b, i| {
             let slopes = f32_values(b, i, "slopes")?;
             wire_one(b, i, ChannelPrelu { slopes })
         },
     );
+}
 
+fn register_pointwise(r: &mut Registry) {
     r.register_dumper(|ast, node, op: &Pointwise| {
         let weights = variable(ast, node, "weights", &op.weights)?;
         let bias = variable(ast, node, "bias", &op.bias)?;
@@ -92,7 +112,7 @@ pub(crate) fn registry() -> Registry {
     r.register_primitive(
         "idphoto_pointwise",
         &[input(), values("weights"), values("bias")],
-        &output,
+        &OUTPUT,
         |b, i| {
             let weights = f32_values(b, i, "weights")?;
             let bias = f32_values(b, i, "bias")?;
@@ -106,7 +126,9 @@ pub(crate) fn registry() -> Registry {
             wire_one(b, i, Pointwise { weights, bias })
         },
     );
+}
 
+fn register_strided(r: &mut Registry) {
     r.register_dumper(|ast, node, op: &StridedDepthwise| {
         let weights = variable(ast, node, "weights", &op.weights)?;
         let bias = variable(ast, node, "bias", &op.bias)?;
@@ -118,43 +140,38 @@ pub(crate) fn registry() -> Registry {
         ];
         Ok(Some(unary(ast, node, "idphoto_strided_depthwise", &args)))
     });
-    r.register_primitive(
-        "idphoto_strided_depthwise",
-        &[
-            input(),
-            values("weights"),
-            values("bias"),
-            TypeName::Integer.named("kernel"),
-            ints("pads"),
-        ],
-        &output,
-        |b, i| {
-            let weights = f32_values(b, i, "weights")?;
-            let bias = f32_values(b, i, "bias")?;
-            let k: usize = i.named_arg_as(b, "kernel")?;
-            let pads: TVec<usize> = i.named_arg_as(b, "pads")?;
-            let pads = <[usize; 4]>::try_from(pads.as_slice())
-                .map_err(|_| format_err!("idphoto_strided_depthwise: pads {pads:?}"))?;
-            if k == 0 || weights.len() != bias.len() * k * k {
-                bail!(
-                    "idphoto_strided_depthwise: {} weights for {} channels of {k}x{k}",
-                    weights.len(),
-                    bias.len()
-                );
-            }
-            wire_one(
-                b,
-                i,
-                StridedDepthwise {
-                    k,
-                    pads,
-                    weights,
-                    bias,
-                },
-            )
-        },
-    );
-    r
+    let params = [
+        input(),
+        values("weights"),
+        values("bias"),
+        TypeName::Integer.named("kernel"),
+        ints("pads"),
+    ];
+    r.register_primitive("idphoto_strided_depthwise", &params, &OUTPUT, |b, i| {
+        let weights = f32_values(b, i, "weights")?;
+        let bias = f32_values(b, i, "bias")?;
+        let k: usize = i.named_arg_as(b, "kernel")?;
+        let pads: TVec<usize> = i.named_arg_as(b, "pads")?;
+        let pads = <[usize; 4]>::try_from(pads.as_slice())
+            .map_err(|_| format_err!("idphoto_strided_depthwise: pads {pads:?}"))?;
+        if k == 0 || weights.len() != bias.len() * k * k {
+            bail!(
+                "idphoto_strided_depthwise: {} weights for {} channels of {k}x{k}",
+                weights.len(),
+                bias.len()
+            );
+        }
+        wire_one(
+            b,
+            i,
+            StridedDepthwise {
+                k,
+                pads,
+                weights,
+                bias,
+            },
+        )
+    });
 }
 
 /// The invocation `name(input, args...)` of a one-input operator.
