@@ -36,5 +36,7 @@ pub use format::{detect_format, SourceFormat};
 pub use inspect::{inspect, Density, DensitySource, FileInfo};
 pub(crate) use jpeg::jpeg_frame_size;
 pub use limits::Limits;
+// `decode` is `decode_reduced` at 1: the library decodes through that, tests through this
+#[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use pixels::{decode, decode_reduced};
 pub use raw::{PixelFormat, RawImage};
