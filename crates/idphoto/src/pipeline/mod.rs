@@ -169,6 +169,7 @@ mod tests {
     use super::*;
     use crate::report::Status;
     use crate::spec::presets;
+    use image::imageops::rotate180;
 
     #[test]
     fn source_resolution_warns_when_the_face_was_upscaled() {
@@ -278,6 +279,57 @@ mod tests {
         assert_eq!(check_reductions(&header(6000, 8000), &id), (4, 4));
         assert_eq!(check_reductions(&header(3000, 4000), &id), (2, 2));
         assert_eq!(check_reductions(&header(2000, 2000), &id), (1, 1));
+    }
+
+    /// Mean absolute difference of two images' samples.
+    fn mean_diff(a: &RgbImage, b: &RgbImage) -> f64 {
+        a.as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| f64::from(x.abs_diff(*y)))
+            .sum::<f64>()
+            / a.as_raw().len() as f64
+    }
+
+    #[test]
+    fn a_photo_turned_upside_down_is_made_upright() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/photos");
+        let nets = crate::nn::tests::nets();
+        let spec = presets::get("cn-id-card").unwrap();
+        let o = Options::default();
+        let turned_notice = |r: &Report| r.notices.iter().any(|n| n.code == "face.upside_down");
+        for name in ["obama.jpg", "obama2.jpg"] {
+            let img = decode::decode(&std::fs::read(dir.join(name)).unwrap(), &Limits::default())
+                .unwrap()
+                .image;
+            let upright = process_image(nets, &img, &spec, &o).unwrap();
+            assert!(!turned_notice(&upright.report));
+            let b = image::load_from_memory(&upright.jpeg).unwrap().to_rgb8();
+            let turned = image::imageops::rotate180(&img);
+            let bytes = crate::encode::encode_jpeg(&turned, 72, (None, None))
+                .unwrap()
+                .bytes;
+            // the turned pixels (obama2.jpg's upside-down face is found, and found upside
+            // down) and the turned file (no face is found until it is turned back)
+            for out in [
+                process_image(nets, &turned, &spec, &o).unwrap(),
+                process(nets, &bytes, &spec, &o).unwrap(),
+            ] {
+                assert!(
+                    turned_notice(&out.report),
+                    "{name}: {:?}",
+                    out.report.notices
+                );
+                let a = image::load_from_memory(&out.jpeg).unwrap().to_rgb8();
+                // the same photo, not a turned one
+                let (same, turned_back) = (mean_diff(&a, &b), mean_diff(&rotate180(&a), &b));
+                assert!(same < 8.0, "{name}: mean abs difference {same:.1}");
+                assert!(
+                    turned_back > 3.0 * same,
+                    "{name}: {turned_back:.1} / {same:.1}"
+                );
+            }
+        }
     }
 
     #[test]
