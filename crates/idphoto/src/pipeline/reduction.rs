@@ -69,9 +69,11 @@ const CHECK_MAX_REDUCTION: u32 = 4;
 /// keeps the decode within [`CHECK_MAX_DECODED_PIXELS`]) and the first (1 within that budget;
 /// beyond it, as for `make`, the largest at which a face of [`REDUCED_DECODE_FACE_FRACTION`]
 /// of the short side keeps the face pixels of the spec's output, at most
-/// [`CHECK_MAX_REDUCTION`], and not finer than the finest allowed). Both 1 for PNG and WebP.
+/// [`CHECK_MAX_REDUCTION`], and not finer than the finest allowed; a PNG at the finest).
+/// Both 1 for WebP.
 pub(super) fn check_reductions(bytes: &[u8], spec: &Spec) -> (u32, u32) {
-    let Some((w, h)) = decode::jpeg_frame_size(bytes) else {
+    let png = decode::png_frame_size(bytes);
+    let Some((w, h)) = decode::jpeg_frame_size(bytes).or(png) else {
         return (1, 1);
     };
     let pixels = |r: u32| u64::from(w.div_ceil(r)) * u64::from(h.div_ceil(r));
@@ -85,7 +87,11 @@ pub(super) fn check_reductions(bytes: &[u8], spec: &Spec) -> (u32, u32) {
     }
     let o = Options::default();
     let (out_w, out_h) = (spec.pixels.width, spec.pixels.height);
-    let first = initial_reduction(bytes, spec, out_w, out_h, &o).min(CHECK_MAX_REDUCTION);
+    let first = match png {
+        // a PNG is reduced by block means: as far as the budget needs
+        Some(_) => finest,
+        None => initial_reduction(bytes, spec, out_w, out_h, &o).min(CHECK_MAX_REDUCTION),
+    };
     (first.max(finest), finest)
 }
 
