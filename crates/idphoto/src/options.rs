@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::decode::Limits;
 use crate::error::{Error, Result};
 use crate::face::FaceHint;
+use crate::geometry::{needed_face_px, px_rules};
 use crate::matte::SegmentFit;
-use crate::spec::{parse_hex, Spec};
+use crate::spec::{parse_hex, Spec, MAX_OUTPUT_PIXELS};
 
 /// Default largest upscale of the face allowed by [`Engine::process`](crate::Engine::process): 1.25x. Beyond it the photo is
 /// refused with [`Error::FaceTooSmall`]; between 1.0 and 1.25 the report carries a notice.
@@ -95,7 +96,14 @@ impl Options {
 /// The output size: the spec's default, or `opts.size` if the spec's range accepts it.
 pub(crate) fn output_size(spec: &Spec, opts: &Options) -> Result<(u32, u32)> {
     let Some((w, h)) = opts.size else {
-        return Ok((spec.pixels.width, spec.pixels.height));
+        let (w, h) = (spec.pixels.width, spec.pixels.height);
+        return match too_small(spec, w, h) {
+            None => Ok((w, h)),
+            Some(reason) => Err(Error::InvalidSpec {
+                field: "pixels".into(),
+                reason: format!("the default size {reason}"),
+            }),
+        };
     };
     let ok = match &spec.pixels.range {
         None => (w, h) == (spec.pixels.width, spec.pixels.height),
@@ -106,14 +114,36 @@ pub(crate) fn output_size(spec: &Spec, opts: &Options) -> Result<(u32, u32)> {
                     .is_none_or(|a| ((w as f64 / h as f64) - a).abs() < 0.01)
         }
     };
-    if ok {
-        Ok((w, h))
+    let reason = if !ok {
+        format!("{w}x{h} is not a size spec {} accepts", spec.id)
+    } else if u64::from(w) * u64::from(h) > MAX_OUTPUT_PIXELS {
+        format!("{w}x{h} is more than the {MAX_OUTPUT_PIXELS} pixels an output may have")
+    } else if let Some(reason) = too_small(spec, w, h) {
+        reason
     } else {
-        Err(Error::InvalidOption {
-            option: "size".into(),
-            reason: format!("{w}x{h} is not a size spec {} accepts", spec.id),
-        })
+        return Ok((w, h));
+    };
+    Err(Error::InvalidOption {
+        option: "size".into(),
+        reason,
+    })
+}
+
+/// Narrowest face (px) an output may hold: the face detector of `check` finds faces from 24
+/// px, and landmarks on a face much smaller than this are not reliable.
+pub(crate) const MIN_OUTPUT_FACE_PX: f32 = 32.0;
+
+/// Why a `w` x `h` output of `spec` is too small to hold a face at the spec's geometry, if it
+/// is: the smallest face the spec's rules allow at that size is under
+/// [`MIN_OUTPUT_FACE_PX`], or the output is narrower than that face.
+fn too_small(spec: &Spec, w: u32, h: u32) -> Option<String> {
+    let face = needed_face_px(&px_rules(spec, w, h));
+    if face >= MIN_OUTPUT_FACE_PX && w as f32 >= face && h as f32 >= face {
+        return None;
     }
+    Some(format!(
+        "{w}x{h} is too small to hold a face: the spec's geometry gives it {face:.0} px, at least {MIN_OUTPUT_FACE_PX:.0} are needed, within the frame"
+    ))
 }
 
 /// The background colour: `opts.background` if the spec allows it, else the spec's default.
@@ -224,5 +254,51 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(bg("#FFFFFF").unwrap(), [255, 255, 255]);
+    }
+
+    #[test]
+    fn output_sizes_beyond_the_limit_or_too_small_for_a_face_are_refused() {
+        let exam = crate::spec::presets::get("cn-exam-postgraduate").unwrap();
+        let size = |w, h| {
+            output_size(
+                &exam,
+                &Options {
+                    size: Some((w, h)),
+                    ..Options::default()
+                },
+            )
+        };
+        // the largest accepted output at the spec's aspect 0.75, and the default size
+        assert_eq!(size(4320, 5760).unwrap(), (4320, 5760));
+        assert!(u64::from(4320u32 * 5760) <= MAX_OUTPUT_PIXELS);
+        assert_eq!(output_size(&exam, &Options::default()).unwrap(), (531, 709));
+        // inside the spec's range, but more pixels than an output may have, or no face
+        for (w, h) in [(7500, 10000), (4500, 6000), (3, 4), (30, 40), (60, 80)] {
+            match size(w, h) {
+                Err(Error::InvalidOption { option, reason }) => {
+                    assert_eq!(option, "size", "{reason}")
+                }
+                other => panic!("{w}x{h}: {other:?}"),
+            }
+        }
+        // the spec's smallest face at 75x100 is 37 px wide
+        assert_eq!(size(75, 100).unwrap(), (75, 100));
+        // a custom spec whose own size cannot hold a face
+        let mut tiny = crate::spec::presets::get("cn-id-card").unwrap();
+        tiny.pixels.width = 1;
+        tiny.pixels.height = 1;
+        tiny.physical_mm = None;
+        match output_size(&tiny, &Options::default()) {
+            Err(Error::InvalidSpec { field, .. }) => assert_eq!(field, "pixels"),
+            other => panic!("{other:?}"),
+        }
+        // every preset's default size holds a face
+        for spec in crate::spec::presets::all() {
+            assert!(
+                output_size(spec, &Options::default()).is_ok(),
+                "{}",
+                spec.id
+            );
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::face::Landmarks;
 use crate::geometry::{self, find_crown, waive, Head, CROWN_FALLBACK_RATIO};
-use crate::raster::Plane;
+use crate::raster::{Plane, Point};
 use crate::report::{Notice, RuleResult, Status};
 use crate::spec::Spec;
 
@@ -15,11 +15,13 @@ use crate::spec::Spec;
 pub const IMPLIED_CENTRING_FAIL: f64 = 0.08;
 
 /// The spec's geometry rules measured on the head given by `lm` and the crown in `alpha`,
-/// with the notices about the crown.
+/// with the notices about the crown. `lm` and `alpha` are in the pixels of the decoded image,
+/// which is the `w` x `h` file reduced `k` times (1 for a full-size decode); the rules are
+/// measured in the file's pixels.
 pub(crate) fn geometry_rules(
     spec: &Spec,
-    w: u32,
-    h: u32,
+    (w, h): (u32, u32),
+    k: f32,
     lm: &Landmarks,
     alpha: &Plane,
 ) -> (Vec<RuleResult>, Vec<Notice>) {
@@ -46,11 +48,11 @@ pub(crate) fn geometry_rules(
         }
     };
     let head = Head {
-        eye_mid,
-        inter_eye: lm.inter_eye(),
-        face_width: lm.face_width(),
-        chin_y,
-        crown_y,
+        eye_mid: Point::new(eye_mid.x * k, eye_mid.y * k),
+        inter_eye: lm.inter_eye() * k,
+        face_width: lm.face_width() * k,
+        chin_y: chin_y * k,
+        crown_y: crown_y * k,
     };
     let px_rules = geometry::px_rules(spec, w, h);
     let mut geo = Vec::new();

@@ -12,11 +12,12 @@ use image::RgbImage;
 use crate::decode::FileInfo;
 use crate::error::Result;
 use crate::face::{
-    detect_faces, is_face, landmarks, DetectOptions, Face, COMPARABLE_FACE_FRACTION, MIN_PRESENCE,
+    detect_faces, is_face, landmarks, DetectOptions, Face, Landmarks, COMPARABLE_FACE_FRACTION,
+    MIN_PRESENCE,
 };
 use crate::matte;
 use crate::nn::Networks;
-use crate::report::{Report, RuleResult};
+use crate::report::{Notice, Report, RuleResult};
 use crate::spec::Spec;
 pub use border::border_matte;
 use file::file_rules;
@@ -29,13 +30,88 @@ pub fn check_decoded(
     spec: &Spec,
     file: Option<(&FileInfo, usize)>,
 ) -> Result<Report> {
+    Ok(check_reduced(nets, img, spec, file, 1)?.report)
+}
+
+/// A report of [`check_reduced`] and what it found.
+pub(crate) struct Checked {
+    /// The report.
+    pub report: Report,
+    /// Width of the face measured (px of the decoded image), if one was found.
+    pub face_px: Option<f32>,
+}
+
+/// [`check_decoded`] of a JPEG decoded at 1/`reduction` of its size (1, 2 or 4; pixel (x, y)
+/// of `img` covers the file's pixels (x, y) * `reduction`): the geometry rules are measured in
+/// the file's pixels (the `file`'s size, or `img`'s times `reduction`), the quality rules on
+/// `img` with the JPEG blocks at 8/`reduction` px.
+pub(crate) fn check_reduced(
+    nets: &Networks,
+    img: &RgbImage,
+    spec: &Spec,
+    file: Option<(&FileInfo, usize)>,
+    reduction: u32,
+) -> Result<Checked> {
     let (w, h) = img.dimensions();
+    let file_size = match file {
+        Some((info, _)) if reduction > 1 => (info.display_width, info.display_height),
+        _ => (w * reduction, h * reduction),
+    };
     let mut rules = Vec::new();
     let mut notices = Vec::new();
     if let Some((info, len)) = file {
         file_rules(spec, info, len, &mut rules);
     }
-    let short = w.min(h) as f32;
+    if reduction > 1 {
+        notices.push(Notice::new(
+            "check.reduced",
+            format!("照片较大, 已按 1/{reduction} 尺寸测量"),
+            format!("the photo is large and was measured at 1/{reduction} of its size"),
+        ));
+    }
+    let Some(lm) = main_face(nets, img, &mut rules)? else {
+        return Ok(Checked {
+            report: Report::new(&spec.id, rules, notices),
+            face_px: None,
+        });
+    };
+    let k = reduction as f32;
+    let (mut alpha, from_border) = match border_matte(img, &lm) {
+        Some(a) => (a, true),
+        None => (matte::person_matte(nets, img)?, false),
+    };
+    let (mut geo, mut geo_notices) = geometry_rules(spec, file_size, k, &lm, &alpha);
+    let borderline = geo.iter().any(|r| {
+        r.value.is_some_and(|v| {
+            [r.min, r.max]
+                .into_iter()
+                .flatten()
+                .any(|lim| (v - lim).abs() <= GEOMETRY_RECHECK_PX * f64::from(k))
+        })
+    });
+    if borderline && from_border {
+        // measure the crown again as the pipeline measures it: with the network's matte
+        alpha = matte::person_matte(nets, img)?;
+        (geo, geo_notices) = geometry_rules(spec, file_size, k, &lm, &alpha);
+    }
+    notices.extend(geo_notices);
+    rules.extend(geo);
+    rules.extend(quality::quality_rules_reduced(
+        img, &lm, &alpha, spec, reduction,
+    ));
+    Ok(Checked {
+        report: Report::new(&spec.id, rules, notices),
+        face_px: Some(lm.face_width()),
+    })
+}
+
+/// The landmarks of the largest verified face of `img`, after pushing the `face.count` rule.
+fn main_face(
+    nets: &Networks,
+    img: &RgbImage,
+    rules: &mut Vec<RuleResult>,
+) -> Result<Option<Landmarks>> {
+    let short = img.width().min(img.height()) as f32;
     let opts = DetectOptions {
         enough_face_px: short * 0.25,
         min_face_px: (short * 0.08).max(24.0),
@@ -62,31 +138,7 @@ pub fn check_decoded(
         Some(1.0),
         "faces",
     ));
-    let Some((_, lm)) = verified.into_iter().next() else {
-        return Ok(Report::new(&spec.id, rules, notices));
-    };
-    let (mut alpha, from_border) = match border_matte(img, &lm) {
-        Some(a) => (a, true),
-        None => (matte::person_matte(nets, img)?, false),
-    };
-    let (mut geo, mut geo_notices) = geometry_rules(spec, w, h, &lm, &alpha);
-    let borderline = geo.iter().any(|r| {
-        r.value.is_some_and(|v| {
-            [r.min, r.max]
-                .into_iter()
-                .flatten()
-                .any(|lim| (v - lim).abs() <= GEOMETRY_RECHECK_PX)
-        })
-    });
-    if borderline && from_border {
-        // measure the crown again as the pipeline measures it: with the network's matte
-        alpha = matte::person_matte(nets, img)?;
-        (geo, geo_notices) = geometry_rules(spec, w, h, &lm, &alpha);
-    }
-    notices.extend(geo_notices);
-    rules.extend(geo);
-    rules.extend(quality::quality_rules(img, &lm, &alpha, spec));
-    Ok(Report::new(&spec.id, rules, notices))
+    Ok(verified.into_iter().next().map(|(_, lm)| lm))
 }
 
 /// Geometry values within this many px of a limit are measured again as the pipeline measures

@@ -14,8 +14,9 @@
 //!
 //! Files: `limits.rs` (resource limits), `format.rs` (magic bytes), `guard.rs` (panics become
 //! errors), `pixels.rs` ([`decode`], `decode_reduced`), `jpeg.rs` (JPEG decoders, reduced
-//! decode), `markers.rs` (JPEG marker walk), `orientation.rs` (EXIF orientation), `icc.rs`
-//! (ICC to sRGB), `inspect.rs` ([`inspect`] and its header parsers).
+//! decode), `png_reduced.rs` (PNG reduced row by row), `markers.rs` (JPEG marker walk),
+//! `orientation.rs` (EXIF orientation), `icc.rs` (ICC to sRGB), `inspect.rs` ([`inspect`] and
+//! its header parsers).
 
 mod format;
 mod guard;
@@ -26,6 +27,7 @@ mod limits;
 mod markers;
 mod orientation;
 pub(crate) mod pixels;
+mod png_reduced;
 mod raw;
 #[cfg(test)]
 mod test_util;
@@ -36,5 +38,8 @@ pub use format::{detect_format, SourceFormat};
 pub use inspect::{inspect, Density, DensitySource, FileInfo};
 pub(crate) use jpeg::jpeg_frame_size;
 pub use limits::Limits;
+pub(crate) use png_reduced::png_frame_size;
+// `decode` is `decode_reduced` at 1: the library decodes through that, tests through this
+#[cfg_attr(not(test), allow(unused_imports))]
 pub(crate) use pixels::{decode, decode_reduced};
 pub use raw::{PixelFormat, RawImage};

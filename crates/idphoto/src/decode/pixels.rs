@@ -13,6 +13,7 @@ use super::icc::{apply_icc, IccStatus};
 use super::jpeg::{check_jpeg_complete, decode_jpeg_pixels, zune_safe};
 use super::limits::{alloc_budget, check_bytes, check_pixels, Limits};
 use super::orientation::{apply_orientation, read_orientation};
+use super::png_reduced::decode_png_reduced;
 use crate::error::{Error, Result};
 
 /// A decoded photo: 8-bit sRGB, orientation applied, alpha flattened onto white.
@@ -31,8 +32,8 @@ pub struct Decoded {
     /// What was done with the embedded ICC profile.
     pub icc: IccStatus,
     /// Reduction factor of `decode_reduced`: 1, 2, 4 or 8; pixel (x, y) of `image` covers
-    /// source pixels (x, y) * `reduction` of the full-size (oriented) photo. Always 1 for PNG,
-    /// WebP and [`decode`].
+    /// source pixels (x, y) * `reduction` of the full-size (oriented) photo. Always 1 for an
+    /// interlaced PNG, WebP and [`decode`].
     pub reduction: u32,
 }
 
@@ -52,9 +53,10 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
 
 /// Like [`decode`], but a JPEG is decoded at 1/`reduction` of its size (1, 2, 4 or 8) in the
 /// DCT domain, which skips most of the inverse transform and needs `reduction`² times less
-/// memory. The size is rounded up (a 4000x3000 photo at 8 gives 500x375). PNG and WebP are
-/// always decoded at full size; [`Decoded::reduction`] says what was done. Any other
-/// `reduction` is an [`Error::InvalidOption`].
+/// memory. The size is rounded up (a 4000x3000 photo at 8 gives 500x375). A PNG is reduced
+/// row by row (the mean of each block), so its full-size pixels are never held at once; an
+/// interlaced PNG and WebP are decoded at full size; [`Decoded::reduction`] says what was
+/// done. Any other `reduction` is an [`Error::InvalidOption`].
 pub fn decode_reduced(bytes: &[u8], limits: &Limits, reduction: u32) -> Result<Decoded> {
     if !matches!(reduction, 1 | 2 | 4 | 8) {
         return Err(Error::InvalidOption {
@@ -152,6 +154,11 @@ fn decode_pixels(
     reduction: u32,
 ) -> Result<(DynamicImage, u32)> {
     let mut reduced = 1;
+    if format == SourceFormat::Png && reduction > 1 {
+        if let Some(img) = decode_png_reduced(bytes, reduction) {
+            return Ok((img, reduction));
+        }
+    }
     let dynimg = if format == SourceFormat::Jpeg && (reduction > 1 || !zune_safe(bytes)) {
         // jpeg-decoder for reduced decodes, and for baseline files with one scan per
         // component (zune-jpeg 0.5.15 mis-decodes them); zune-jpeg if jpeg-decoder rejects
@@ -354,13 +361,14 @@ mod tests {
             let mae = mean_abs_error(&box_reduce(&full.image, r), &d.image);
             assert!(mae < 6.0, "reduction {r}: mean abs error {mae:.2}");
         }
-        // PNG is never reduced
+        // PNG is reduced to the block means, row by row
         let mut png = Vec::new();
         image::codecs::png::PngEncoder::new(&mut png)
             .write_image(img.as_raw(), 203, 117, image::ExtendedColorType::Rgb8)
             .unwrap();
         let d = decode_reduced(&png, &Limits::default(), 4).unwrap();
-        assert_eq!((d.reduction, d.image.dimensions()), (1, (203, 117)));
+        assert_eq!((d.reduction, d.image.dimensions()), (4, (51, 30)));
+        assert!(mean_abs_error(&box_reduce(&img, 4), &d.image) < 0.5);
         for bad in [0, 3, 16] {
             let e = decode_reduced(&enc.bytes, &Limits::default(), bad).unwrap_err();
             assert_eq!(e.code(), "invalid_option");

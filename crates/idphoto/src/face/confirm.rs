@@ -19,6 +19,16 @@ const CONFIRM_SIDE: f32 = 2.0;
 /// shared photos: real faces 0.78-0.96 (a face cut by the edge 0.78), the detections the
 /// landmark model rejects 0.56-0.60, and a building facade it accepted (obama1.jpg) 0.48.
 pub fn confirm(nets: &Networks, img: &RgbImage, lm: &Landmarks) -> Result<f32> {
+    confirm_turned(nets, img, lm, 0.0)
+}
+
+/// [`confirm`] with the square turned by a further `turn` radians.
+pub(crate) fn confirm_turned(
+    nets: &Networks,
+    img: &RgbImage,
+    lm: &Landmarks,
+    turn: f32,
+) -> Result<f32> {
     let (mut x0, mut x1, mut y0, mut y1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
     for p in &lm.points {
         (x0, x1) = (x0.min(p[0]), x1.max(p[0]));
@@ -30,7 +40,8 @@ pub fn confirm(nets: &Networks, img: &RgbImage, lm: &Landmarks) -> Result<f32> {
     }
     let center = Point::new((x0 + x1) / 2.0, (y0 + y1) / 2.0);
     let n = INPUT as u32;
-    let map = Affine::rect(center, (side, side), lm.roll_deg().to_radians(), (n, n));
+    let angle = lm.roll_deg().to_radians() + turn;
+    let map = Affine::rect(center, (side, side), angle, (n, n));
     let crop = warp_rgb(img, &map, n, n)?;
     let faces = detect_tile(nets, crop.as_raw(), (INPUT, INPUT), 0.0)?;
     let mid = INPUT as f32 / 2.0;

@@ -7,7 +7,7 @@ use image::RgbImage;
 use super::{ms, Instant, Made, Output, Timings, REDUCED_MAX_SCALE};
 use crate::encode::{self, Encoded};
 use crate::error::{Error, Result};
-use crate::face::{check_face_inside, find_face, Landmarks};
+use crate::face::{check_face_inside, find_face, upside_down, Landmarks};
 use crate::geometry::{
     self, find_crown, needed_face_px, solve_limited, Head, Placement, PxRule, CROWN_FALLBACK_RATIO,
 };
@@ -49,7 +49,9 @@ struct Work {
 }
 
 /// Makes the photo from `img`, decoded at 1/`reduction` of the photo's size; when reduced,
-/// returns [`Made::NeedsScale`] instead of upscaling.
+/// returns [`Made::NeedsScale`] instead of upscaling. A photo turned upside down (its face
+/// upside down, or no face found until it is turned) is made turned by 180 degrees, with the
+/// notice `face.upside_down`; a host's face box is taken as it is.
 pub(super) fn make(
     nets: &Networks,
     img: &RgbImage,
@@ -57,6 +59,26 @@ pub(super) fn make(
     opts: &Options,
     reduction: u32,
 ) -> Result<Made> {
+    let turned = || image::imageops::rotate180(img);
+    match make_as_is(nets, img, spec, opts, reduction, false) {
+        Err(Error::NoFace) if opts.face.is_none() => {
+            make_as_is(nets, &turned(), spec, opts, reduction, true)?.ok_or(Error::NoFace)
+        }
+        Ok(None) => make_as_is(nets, &turned(), spec, opts, reduction, true)?.ok_or(Error::NoFace),
+        made => made?.ok_or(Error::NoFace),
+    }
+}
+
+/// [`make`] of `img` as it is, `None` if its face is upside down; `turned` says it was turned
+/// by 180 degrees already.
+fn make_as_is(
+    nets: &Networks,
+    img: &RgbImage,
+    spec: &Spec,
+    opts: &Options,
+    reduction: u32,
+    turned: bool,
+) -> Result<Option<Made>> {
     opts.validate()?;
     let mut timings = Timings::default();
     let (out_w, out_h) = output_size(spec, opts)?;
@@ -76,6 +98,16 @@ pub(super) fn make(
     let t = Instant::now();
     let needed = needed_face_px(&job.rules) / opts.max_upscale.max(1.0) as f32;
     let (_face, lm) = find_face(nets, img, opts.face.as_ref(), needed, &mut notices)?;
+    if opts.face.is_none() && upside_down(nets, img, &lm)? {
+        return Ok(None);
+    }
+    if turned {
+        notices.push(Notice::new(
+            "face.upside_down",
+            "照片上下颠倒, 已旋转 180 度",
+            "the photo was upside down: it was turned by 180 degrees",
+        ));
+    }
     check_face_inside(img, &lm)?;
     timings.detect_ms = ms(t);
 
@@ -86,7 +118,7 @@ pub(super) fn make(
     if reduction > 1 {
         let free = geometry::solve(&job.rules, &head, out_w, out_h, f64::INFINITY);
         if free.placement.scale > REDUCED_MAX_SCALE {
-            return Ok(Made::NeedsScale(free.placement.scale));
+            return Ok(Some(Made::NeedsScale(free.placement.scale)));
         }
     }
     let prelim = solve_limited(&job.rules, &head, out_w, out_h, opts.max_upscale)?;
@@ -105,7 +137,7 @@ pub(super) fn make(
     let (enc, mut report, place) =
         render_until_crown_holds(&job, &work, &alpha_w, &mut head, &mut timings, &mut notices)?;
     finish_report(&mut report, &place, opts.max_upscale, reduction, notices);
-    Ok(Made::Done(Box::new(Output {
+    Ok(Some(Made::Done(Box::new(Output {
         width: out_w,
         height: out_h,
         quality: enc.quality,
@@ -113,7 +145,7 @@ pub(super) fn make(
         report,
         timings,
         source_reduction: 1,
-    })))
+    }))))
 }
 
 /// The roll correction (radians; 0 below 1 degree) and the head measured in the levelled

@@ -20,7 +20,7 @@ use crate::options::{output_size, Options};
 use crate::report::Report;
 use crate::spec::Spec;
 pub use reduction::REDUCED_DECODE_FACE_FRACTION;
-use reduction::{finer_reduction, initial_reduction, scale_options};
+use reduction::{check_finer, check_reductions, finer_reduction, initial_reduction, scale_options};
 
 /// Time spent in each stage, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -139,11 +139,29 @@ pub fn process_image(
 
 /// Checks encoded image bytes against a spec: file rules, then every geometric rule measured
 /// on the image.
+///
+/// A large JPEG is decoded at 1/2 or 1/4 of its size (see [`reduction::CHECK_MAX_DECODED_PIXELS`]), at
+/// most as far as `make` would reduce it: the face then keeps at least the pixels the spec's
+/// output gives it, unless the photo is so large that even the finest allowed decode leaves it
+/// fewer. The file rules read the file's header; the geometry rules are in the file's pixels.
 pub(crate) fn check(nets: &Networks, bytes: &[u8], spec: &Spec) -> Result<Report> {
     spec.validate()?;
     let info = decode::inspect(bytes)?;
-    let decoded = decode::decode(bytes, &Limits::default())?;
-    crate::check::check_decoded(nets, &decoded.image, spec, Some((&info, bytes.len())))
+    let (mut reduction, finest) = check_reductions(bytes, spec);
+    loop {
+        let decoded = decode::decode_reduced(bytes, &Limits::default(), reduction)?;
+        let r = decoded.reduction;
+        let file = Some((&info, bytes.len()));
+        let checked = crate::check::check_reduced(nets, &decoded.image, spec, file, r)?;
+        // a face not found, or with fewer pixels than the output's, is measured finer
+        let next = checked
+            .face_px
+            .map_or(finest, |f| check_finer(spec, r, f, finest));
+        if next >= r {
+            return Ok(checked.report);
+        }
+        reduction = next;
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +169,7 @@ mod tests {
     use super::*;
     use crate::report::Status;
     use crate::spec::presets;
+    use image::imageops::rotate180;
 
     #[test]
     fn source_resolution_warns_when_the_face_was_upscaled() {
@@ -204,6 +223,110 @@ mod tests {
                 assert!(
                     (r.value.unwrap() - f.value.unwrap()).abs() < 1.0,
                     "{r:?} / {f:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn check_of_a_large_photo_is_measured_reduced_in_the_file_pixels() {
+        // the fixture portrait enlarged 4x to about 3.3k x 4.4k px (15 MP): checked at 1/2
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/photos");
+        let small = image::open(dir.join("obama.jpg")).unwrap().to_rgb8();
+        let big = image::imageops::resize(
+            &small,
+            small.width() * 4,
+            small.height() * 4,
+            image::imageops::FilterType::Triangle,
+        );
+        let bytes = crate::encode::encode_jpeg(&big, 300, (None, None))
+            .unwrap()
+            .bytes;
+        let spec = presets::get("cn-exam-postgraduate").unwrap();
+        assert_eq!(check_reductions(&bytes, &spec), (2, 2));
+        let nets = crate::nn::tests::nets();
+        let reduced = check(nets, &bytes, &spec).unwrap();
+        assert!(reduced.notices.iter().any(|n| n.code == "check.reduced"));
+        let info = decode::inspect(&bytes).unwrap();
+        let full = crate::check::check_decoded(nets, &big, &spec, Some((&info, bytes.len())));
+        let full = full.unwrap();
+        assert!(!full.notices.iter().any(|n| n.code == "check.reduced"));
+        for f in &full.rules {
+            let r = reduced.rule(&f.code).unwrap();
+            if f.code.starts_with("file.") || f.code.starts_with("face.") {
+                assert_eq!(r, f);
+            }
+            if f.code.starts_with("geometry.") || f.code.starts_with("pose.") {
+                assert_eq!(r.status, f.status, "{r:?} / {f:?}");
+                let (a, b) = (r.value.unwrap(), f.value.unwrap());
+                // geometry in the file's pixels (faces 950 px wide), within a reduced pixel
+                assert!((a - b).abs() <= 2.0, "{r:?} / {f:?}");
+            }
+        }
+        // a photo within the decode budget is checked at full size
+        let photo = std::fs::read(dir.join("obama.jpg")).unwrap();
+        assert_eq!(check_reductions(&photo, &spec), (1, 1));
+        // 100 MP at most 1/4, 48 MP at 1/4 (as far as make would reduce it for cn-id-card)
+        let header = |w: u16, h: u16| {
+            let mut b = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08];
+            b.extend_from_slice(&h.to_be_bytes());
+            b.extend_from_slice(&w.to_be_bytes());
+            b.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+            b
+        };
+        let id = presets::get("cn-id-card").unwrap();
+        assert_eq!(check_reductions(&header(8600, 11500), &id), (4, 4));
+        assert_eq!(check_reductions(&header(6000, 8000), &id), (4, 4));
+        assert_eq!(check_reductions(&header(3000, 4000), &id), (2, 2));
+        assert_eq!(check_reductions(&header(2000, 2000), &id), (1, 1));
+    }
+
+    /// Mean absolute difference of two images' samples.
+    fn mean_diff(a: &RgbImage, b: &RgbImage) -> f64 {
+        a.as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| f64::from(x.abs_diff(*y)))
+            .sum::<f64>()
+            / a.as_raw().len() as f64
+    }
+
+    #[test]
+    fn a_photo_turned_upside_down_is_made_upright() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/photos");
+        let nets = crate::nn::tests::nets();
+        let spec = presets::get("cn-id-card").unwrap();
+        let o = Options::default();
+        let turned_notice = |r: &Report| r.notices.iter().any(|n| n.code == "face.upside_down");
+        for name in ["obama.jpg", "obama2.jpg"] {
+            let img = decode::decode(&std::fs::read(dir.join(name)).unwrap(), &Limits::default())
+                .unwrap()
+                .image;
+            let upright = process_image(nets, &img, &spec, &o).unwrap();
+            assert!(!turned_notice(&upright.report));
+            let b = image::load_from_memory(&upright.jpeg).unwrap().to_rgb8();
+            let turned = image::imageops::rotate180(&img);
+            let bytes = crate::encode::encode_jpeg(&turned, 72, (None, None))
+                .unwrap()
+                .bytes;
+            // the turned pixels (obama2.jpg's upside-down face is found, and found upside
+            // down) and the turned file (no face is found until it is turned back)
+            for out in [
+                process_image(nets, &turned, &spec, &o).unwrap(),
+                process(nets, &bytes, &spec, &o).unwrap(),
+            ] {
+                assert!(
+                    turned_notice(&out.report),
+                    "{name}: {:?}",
+                    out.report.notices
+                );
+                let a = image::load_from_memory(&out.jpeg).unwrap().to_rgb8();
+                // the same photo, not a turned one
+                let (same, turned_back) = (mean_diff(&a, &b), mean_diff(&rotate180(&a), &b));
+                assert!(same < 8.0, "{name}: mean abs difference {same:.1}");
+                assert!(
+                    turned_back > 3.0 * same,
+                    "{name}: {turned_back:.1} / {same:.1}"
                 );
             }
         }

@@ -56,6 +56,63 @@ pub(super) fn finer_reduction(r: u32, scale: f64) -> u32 {
         .unwrap_or(1)
 }
 
+/// `check` decodes a large JPEG reduced (1/2 or 1/4) so that it has at most this many pixels:
+/// its memory grows with the decoded pixels (about 25 bytes each), and the check of any photo
+/// up to the default pixel limit (100 MP, 1/4 gives 6.25 MP) stays under 300 MB.
+pub(crate) const CHECK_MAX_DECODED_PIXELS: u64 = 7_000_000;
+
+/// Largest reduction `check` uses: at 1/4 a JPEG's 8x8 blocks are still 2 px, so the
+/// compression rule can see their borders.
+const CHECK_MAX_REDUCTION: u32 = 4;
+
+/// The reductions at which `check` decodes `bytes`: the finest allowed (the smallest that
+/// keeps the decode within [`CHECK_MAX_DECODED_PIXELS`]) and the first (1 within that budget;
+/// beyond it, as for `make`, the largest at which a face of [`REDUCED_DECODE_FACE_FRACTION`]
+/// of the short side keeps the face pixels of the spec's output, at most
+/// [`CHECK_MAX_REDUCTION`], and not finer than the finest allowed; a PNG at the finest).
+/// Both 1 for WebP.
+pub(super) fn check_reductions(bytes: &[u8], spec: &Spec) -> (u32, u32) {
+    let png = decode::png_frame_size(bytes);
+    let Some((w, h)) = decode::jpeg_frame_size(bytes).or(png) else {
+        return (1, 1);
+    };
+    let pixels = |r: u32| u64::from(w.div_ceil(r)) * u64::from(h.div_ceil(r));
+    let finest = [1u32, 2]
+        .into_iter()
+        .find(|&r| pixels(r) <= CHECK_MAX_DECODED_PIXELS)
+        .unwrap_or(CHECK_MAX_REDUCTION);
+    if finest == 1 {
+        // within the budget: measured at full size, as always
+        return (1, 1);
+    }
+    let o = Options::default();
+    let (out_w, out_h) = (spec.pixels.width, spec.pixels.height);
+    let first = match png {
+        // a PNG is reduced by block means: as far as the budget needs
+        Some(_) => finest,
+        None => initial_reduction(bytes, spec, out_w, out_h, &o).min(CHECK_MAX_REDUCTION),
+    };
+    (first.max(finest), finest)
+}
+
+/// The reduction `check` decodes at next after measuring a face `face_px` wide at reduction
+/// `r`: `r` when the face had the pixels the spec's output gives it, else the largest finer
+/// one (not finer than `finest`) at which it has them.
+pub(super) fn check_finer(spec: &Spec, r: u32, face_px: f32, finest: u32) -> u32 {
+    let needed = needed_face_px(&geometry::px_rules(
+        spec,
+        spec.pixels.width,
+        spec.pixels.height,
+    ));
+    if face_px >= needed {
+        return r;
+    }
+    [4u32, 2]
+        .into_iter()
+        .find(|&f| f < r && f >= finest && face_px * r as f32 / f as f32 >= needed)
+        .unwrap_or(finest)
+}
+
 /// `opts` with the host's face given in the coordinates of a photo reduced `r` times.
 pub(super) fn scale_options(opts: &Options, r: u32) -> Options {
     let k = 1.0 / r as f32;

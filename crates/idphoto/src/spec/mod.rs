@@ -17,6 +17,7 @@ pub mod presets;
 #[cfg(test)]
 mod tests;
 mod validate;
+pub(crate) use validate::MAX_OUTPUT_PIXELS;
 
 /// Names of a spec in Chinese and English.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -388,3 +388,16 @@ fn a_byte_order_mark_before_the_json_is_accepted() {
     assert_eq!(Spec::from_json(&with_bom).unwrap().id, "cn-id-card");
     assert_eq!(Spec::from_id_or_json(&with_bom).unwrap().id, "cn-id-card");
 }
+
+#[test]
+fn a_default_size_beyond_the_output_limit_is_refused() {
+    let set = |w: u32, h: u32| {
+        edited(|v| {
+            v["pixels"] = serde_json::json!({"width": w, "height": h});
+            v.as_object_mut().unwrap().remove("physical_mm");
+        })
+    };
+    assert!(set(5000, 5000).is_ok());
+    assert_eq!(field_of(set(5001, 5000)), "pixels");
+    assert_eq!(field_of(set(10000, 10000)), "pixels");
+}

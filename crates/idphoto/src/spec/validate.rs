@@ -10,6 +10,11 @@ use crate::error::{Error, Result};
 
 /// Largest accepted pixel dimension.
 pub(super) const MAX_PIXELS: u32 = 10_000;
+/// Largest output (width x height) that may be asked for, by a spec's default size or an
+/// option: making a photo needs about 12 bytes per output pixel besides the source photo's
+/// decode, so a 25 MP output from a 100 MP photo stays under 1 GB (see benches/README.md).
+/// A spec's range may go beyond it: `check` accepts photos of any size in the range.
+pub(crate) const MAX_OUTPUT_PIXELS: u64 = 25_000_000;
 /// Accepted DPI values.
 pub(super) const DPI_RANGE: std::ops::RangeInclusive<u32> = 50..=2400;
 /// Relative tolerance between `physical_mm` and `pixels / dpi`.
@@ -79,6 +84,15 @@ fn check_pixels(spec: &Spec) -> Result<()> {
                 format!("{v} is outside 1..={MAX_PIXELS}"),
             ));
         }
+    }
+    if u64::from(p.width) * u64::from(p.height) > MAX_OUTPUT_PIXELS {
+        return Err(err(
+            "pixels",
+            format!(
+                "the default size {}x{} is more than the {MAX_OUTPUT_PIXELS} pixels an output may have",
+                p.width, p.height
+            ),
+        ));
     }
     let Some(r) = &p.range else { return Ok(()) };
     for (name, v) in [

@@ -13,8 +13,15 @@ use crate::raster::Plane;
 use crate::report::RuleResult;
 
 /// Sharpness, compression and noise rules: `y` is the luma of the image, `skin` and `bg_mask`
-/// the skin and background masks.
-pub(super) fn image_rules(y: &Plane, face: &Face, skin: &[u8], bg_mask: &[u8]) -> Vec<RuleResult> {
+/// the skin and background masks, `block` the size of a JPEG block in `y` (8, or 8/r in a
+/// decode reduced r times).
+pub(super) fn image_rules(
+    y: &Plane,
+    face: &Face,
+    skin: &[u8],
+    bg_mask: &[u8],
+    block: usize,
+) -> Vec<RuleResult> {
     let (w, h) = (y.width, y.height);
     vec![
         // sharpness on the face resampled to a canonical size
@@ -27,7 +34,7 @@ pub(super) fn image_rules(y: &Plane, face: &Face, skin: &[u8], bg_mask: &[u8]) -
         ),
         RuleResult::range(
             "image.compression",
-            blockiness(y),
+            blockiness(y, block),
             None,
             Some(MAX_BLOCKINESS),
             "ratio",
@@ -47,16 +54,19 @@ fn noise_rule(y: &Plane, skin: &[u8], bg_mask: &[u8]) -> RuleResult {
     }
 }
 
-/// JPEG blockiness: mean absolute luminance step across 8x8 block borders over the mean step
-/// at the other positions, horizontally and vertically. About 1 without blocking artefacts.
-pub fn blockiness(y: &Plane) -> f64 {
+/// JPEG blockiness: mean absolute luminance step across the borders of `block` x `block`
+/// blocks (8, or 8/r in a JPEG decoded at 1/r of its size in the DCT domain) over the mean
+/// step at the other positions, horizontally and vertically. About 1 without blocking
+/// artefacts.
+pub fn blockiness(y: &Plane, block: usize) -> f64 {
+    let block = block.max(2);
     let (w, h) = (y.width as usize, y.height as usize);
     let (mut edge, mut ne, mut inner, mut ni) = (0f64, 0usize, 0f64, 0usize);
     for r in 0..h {
         let row = &y.data[r * w..(r + 1) * w];
         for x in 1..w {
             let d = (row[x] - row[x - 1]).abs() as f64;
-            if x % 8 == 0 {
+            if x % block == 0 {
                 edge += d;
                 ne += 1;
             } else {
@@ -68,7 +78,7 @@ pub fn blockiness(y: &Plane) -> f64 {
     for r in 1..h {
         for x in 0..w {
             let d = (y.data[r * w + x] - y.data[(r - 1) * w + x]).abs() as f64;
-            if r % 8 == 0 {
+            if r % block == 0 {
                 edge += d;
                 ne += 1;
             } else {
@@ -197,13 +207,13 @@ mod tests {
                 .map(|i| (((i % 64) / 8 * 13 + (i / 64) / 8 * 7) % 50) as f32 + 100.0)
                 .collect(),
         };
-        assert!(blockiness(&blocks) > MAX_BLOCKINESS);
+        assert!(blockiness(&blocks, 8) > MAX_BLOCKINESS);
         let ramp = Plane {
             width: 64,
             height: 64,
             data: (0..64 * 64).map(|i| (i % 64) as f32 * 2.0).collect(),
         };
-        assert!(blockiness(&ramp) <= MAX_BLOCKINESS);
+        assert!(blockiness(&ramp, 8) <= MAX_BLOCKINESS);
     }
 
     #[test]

@@ -66,6 +66,18 @@ pub fn quality_rules(
     alpha: &Plane,
     spec: &Spec,
 ) -> Vec<RuleResult> {
+    quality_rules_reduced(img, lm, alpha, spec, 1)
+}
+
+/// [`quality_rules`] of a JPEG decoded at 1/`reduction` of its size (1, 2 or 4), where its 8x8
+/// blocks are 8/`reduction` px: the compression rule looks for block borders on that grid.
+pub(crate) fn quality_rules_reduced(
+    img: &RgbImage,
+    lm: &Landmarks,
+    alpha: &Plane,
+    spec: &Spec,
+    reduction: u32,
+) -> Vec<RuleResult> {
     let (w, h) = img.dimensions();
     let y = luma(img);
     let face = Face::new(lm);
@@ -87,7 +99,8 @@ pub fn quality_rules(
         out.push(lighting_unmeasured());
     }
 
-    out.extend(image_rules(&y, &face, &skin, &bg_mask));
+    let block = (8 / reduction.clamp(1, 4)) as usize;
+    out.extend(image_rules(&y, &face, &skin, &bg_mask, block));
     out.extend(advisory_rules(img, &y, &face, alpha, spec, &samples.all));
     out
 }
