@@ -35,6 +35,7 @@ pub fn check_decoded(
     if let Some((info, len)) = file {
         file_rules(spec, info, len, &mut rules);
     }
+    rules.push(quality::damage::damage_rule(img));
     let short = w.min(h) as f32;
     let opts = DetectOptions {
         enough_face_px: short * 0.25,
@@ -177,6 +178,24 @@ mod tests {
         let (_, img, _) = clean("cn-id-card");
         let rep = check_decoded(crate::nn::tests::nets(), &img, &spec, None).unwrap();
         assert_eq!(status(&rep, "face.count"), Status::Pass);
+    }
+
+    #[test]
+    fn damage_rule_fails_a_damaged_looking_photo() {
+        let (_, img, spec) = clean("cn-id-card");
+        let rep = check_decoded(crate::nn::tests::nets(), &img, &spec, None).unwrap();
+        assert_eq!(status(&rep, "image.damage"), Status::Pass);
+        // a grey slab over the lower half, from a block row on
+        let mut slab = img.clone();
+        let (w, h) = slab.dimensions();
+        for y in (h / 16 * 8)..h {
+            for x in 0..w {
+                slab.put_pixel(x, y, image::Rgb([128, 128, 128]));
+            }
+        }
+        let rep = check_decoded(crate::nn::tests::nets(), &slab, &spec, None).unwrap();
+        assert_eq!(status(&rep, "image.damage"), Status::Fail);
+        assert!(!rep.passed);
     }
 
     #[test]

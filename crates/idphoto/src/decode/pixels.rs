@@ -13,6 +13,7 @@ use super::icc::{apply_icc, IccStatus};
 use super::jpeg::{check_jpeg_complete, decode_jpeg_pixels, zune_safe};
 use super::limits::{alloc_budget, check_bytes, check_pixels, Limits};
 use super::orientation::{apply_orientation, read_orientation};
+use super::scans::validate_jpeg;
 use crate::error::{Error, Result};
 
 /// A decoded photo: 8-bit sRGB, orientation applied, alpha flattened onto white.
@@ -70,6 +71,7 @@ fn decode_inner(bytes: &[u8], limits: &Limits, reduction: u32) -> Result<Decoded
     let format = detect_format(bytes)?;
     if format == SourceFormat::Jpeg {
         check_jpeg_complete(bytes)?;
+        validate_jpeg(bytes).map_err(|e| Error::Decode(format!("JPEG: {e}")))?;
     }
     let mut decoder = open_decoder(bytes, limits, format)?;
 
