@@ -63,7 +63,7 @@ pub(super) fn sequential_block(
     b.check(*pred, q0)?;
     let mut k = 1usize;
     while k < 64 {
-        let rs = ac.decode(r)?;
+        let rs = ac.decode_skip(r)?;
         let (run, s) = (usize::from(rs >> 4), u32::from(rs & 15));
         if s == 0 {
             if run != 15 {
@@ -84,7 +84,6 @@ pub(super) fn sequential_block(
                 "AC coefficient of {s} bits: corrupt compressed data"
             ));
         }
-        r.value(s);
         k += 1;
     }
     Ok(())
@@ -119,7 +118,7 @@ pub(super) fn ac_first(
     let (ss, se) = band;
     let mut k = ss;
     while k <= se {
-        let rs = ac.decode(r)?;
+        let rs = ac.decode_skip(r)?;
         let (run, s) = (usize::from(rs >> 4), u32::from(rs & 15));
         if s == 0 {
             if run < 15 {
@@ -141,7 +140,6 @@ pub(super) fn ac_first(
                 "AC coefficient of {s} bits: corrupt compressed data"
             ));
         }
-        r.value(s);
         *nz |= 1 << k;
         k += 1;
     }

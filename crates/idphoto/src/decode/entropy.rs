@@ -190,6 +190,25 @@ impl Huffman {
         })
     }
 
+    /// Decodes one symbol and skips the (symbol & 15) value bits that follow it (an AC
+    /// coefficient's value, which the validator does not need), in one step when the code
+    /// is in the 9-bit lookup.
+    #[inline]
+    pub(super) fn decode_skip(&self, r: &mut BitReader<'_>) -> Result<u8, Damage> {
+        if r.nbits < 32 {
+            r.fill();
+        }
+        let e = self.fast[(r.acc >> (64 - FAST_BITS)) as usize];
+        if e != 0 {
+            let sym = e as u8;
+            r.consume(u32::from(e >> 8) + u32::from(sym & 15));
+            return Ok(sym);
+        }
+        let sym = self.decode(r)?;
+        r.bits(u32::from(sym & 15));
+        Ok(sym)
+    }
+
     /// Decodes one symbol; `Err` for a bit pattern that is no code of this table.
     #[inline]
     pub(super) fn decode(&self, r: &mut BitReader<'_>) -> Result<u8, Damage> {
