@@ -86,7 +86,7 @@ pub(super) fn validate_jpeg(b: &[u8]) -> Result<(), Damage> {
         let seg = &b[i + 2..i + len];
         i += len;
         match marker {
-            0xC0 | 0xC1 | 0xC2 => {
+            0xC0..=0xC2 => {
                 if st.frame_seen {
                     return Err("a second frame header".into());
                 }
@@ -471,5 +471,4 @@ impl State {
 }
 
 #[cfg(test)]
-#[path = "scans_tests.rs"]
 mod tests;

@@ -245,5 +245,4 @@ fn flat_tail(img: &RgbImage) -> usize {
 }
 
 #[cfg(test)]
-#[path = "damage_tests.rs"]
 mod tests;
