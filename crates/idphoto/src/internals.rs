@@ -1,6 +1,7 @@
 //! Building blocks of the pipeline for the crate's own benchmarks and evaluations
 //! (`benches/`). Not part of the API: anything here may change in any release.
 
+pub use crate::check::quality::damage::{damage_blocks, damage_rule};
 pub use crate::check::quality::quality_rules;
 pub use crate::check::{border_matte, check_decoded};
 pub use crate::decode::icc::IccStatus;

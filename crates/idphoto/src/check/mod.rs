@@ -69,6 +69,11 @@ pub(crate) fn check_reduced(
             format!("the photo is large and was measured at 1/{reduction} of its size"),
         ));
     }
+    // the visible signs of a damaged file, on its 8x8 blocks: measured on a photo decoded at
+    // full size (a large photo measured reduced was checked strictly when decoded)
+    if reduction == 1 {
+        rules.push(quality::damage::damage_rule(img));
+    }
     let Some(lm) = main_face(nets, img, &mut rules)? else {
         return Ok(Checked {
             report: Report::new(&spec.id, rules, notices),
@@ -229,6 +234,24 @@ mod tests {
         let (_, img, _) = clean("cn-id-card");
         let rep = check_decoded(crate::nn::tests::nets(), &img, &spec, None).unwrap();
         assert_eq!(status(&rep, "face.count"), Status::Pass);
+    }
+
+    #[test]
+    fn damage_rule_fails_a_damaged_looking_photo() {
+        let (_, img, spec) = clean("cn-id-card");
+        let rep = check_decoded(crate::nn::tests::nets(), &img, &spec, None).unwrap();
+        assert_eq!(status(&rep, "image.damage"), Status::Pass);
+        // a grey slab over the lower half, from a block row on
+        let mut slab = img.clone();
+        let (w, h) = slab.dimensions();
+        for y in (h / 16 * 8)..h {
+            for x in 0..w {
+                slab.put_pixel(x, y, image::Rgb([128, 128, 128]));
+            }
+        }
+        let rep = check_decoded(crate::nn::tests::nets(), &slab, &spec, None).unwrap();
+        assert_eq!(status(&rep, "image.damage"), Status::Fail);
+        assert!(!rep.passed);
     }
 
     #[test]

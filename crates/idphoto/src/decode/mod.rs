@@ -15,9 +15,13 @@
 //! Files: `limits.rs` (resource limits), `format.rs` (magic bytes), `guard.rs` (panics become
 //! errors), `pixels.rs` ([`decode`], `decode_reduced`), `jpeg.rs` (JPEG decoders, reduced
 //! decode), `png_reduced.rs` (PNG reduced row by row), `markers.rs` (JPEG marker walk),
-//! `orientation.rs` (EXIF orientation), `icc.rs` (ICC to sRGB), `inspect.rs` ([`inspect`] and
-//! its header parsers).
+//! `scans.rs` (strict check of the compressed data: every block of every scan
+//! Huffman-decoded, restart markers, completeness), with `entropy.rs` (bit reader, Huffman
+//! tables) and `coefficients.rs` (one block's coefficients), `orientation.rs` (EXIF
+//! orientation), `icc.rs` (ICC to sRGB), `inspect.rs` ([`inspect`] and its header parsers).
 
+mod coefficients;
+mod entropy;
 mod format;
 mod guard;
 pub(crate) mod icc;
@@ -29,6 +33,7 @@ mod orientation;
 pub(crate) mod pixels;
 mod png_reduced;
 mod raw;
+mod scans;
 #[cfg(test)]
 mod test_util;
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::jpeg::{check_jpeg_complete, decode_jpeg_pixels, zune_safe};
 use super::limits::{alloc_budget, check_bytes, check_pixels, Limits};
 use super::orientation::{apply_orientation, read_orientation};
 use super::png_reduced::decode_png_reduced;
+use super::scans::validate_jpeg;
 use crate::error::{Error, Result};
 
 /// A decoded photo: 8-bit sRGB, orientation applied, alpha flattened onto white.
@@ -72,6 +73,7 @@ fn decode_inner(bytes: &[u8], limits: &Limits, reduction: u32) -> Result<Decoded
     let format = detect_format(bytes)?;
     if format == SourceFormat::Jpeg {
         check_jpeg_complete(bytes)?;
+        validate_jpeg(bytes).map_err(|e| Error::Decode(format!("JPEG: {e}")))?;
     }
     let mut decoder = open_decoder(bytes, limits, format)?;
 

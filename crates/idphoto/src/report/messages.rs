@@ -155,6 +155,10 @@ pub(super) fn advice(code: &str, low: bool) -> (&'static str, &'static str) {
             "压缩痕迹明显: 请使用原图或更高质量保存",
             "Heavy compression artefacts: use the original or save at higher quality",
         ),
+        ("image.damage", _) => (
+            "照片文件已损坏(色带错位, 重复或灰色区块): 请使用原始照片",
+            "The photo file is damaged (shifted colour bands, repeated or grey blocks): use the original photo",
+        ),
         ("image.noise", _) => (
             "噪点太多: 请在更明亮的光线下拍摄",
             "Too much noise: take the photo in brighter light",

@@ -15,7 +15,8 @@
 //!
 //! The checks are grouped by family: `pose` (head pose), `expression` (eyes
 //! open, mouth closed), `crop` (OFIQ crop of the face image, head size), `background`,
-//! `lighting` (on the face), `image` (sharpness, compression, noise), `colour` (conversions
+//! `lighting` (on the face), `image` (sharpness, compression, noise; `damage` for the signs of a damaged file, run
+//! on every photo, with or without a face), `colour` (conversions
 //! and natural colour), `advisory` (glasses glare, eyebrows, ears); `limits` holds the limits
 //! and their reasons, `region` the landmark sets and face regions, `skin` the pass over the
 //! skin pixels, `results` the helpers building rule results.
@@ -24,6 +25,7 @@ mod advisory;
 mod background;
 mod colour;
 mod crop;
+pub(crate) mod damage;
 mod expression;
 mod image;
 mod lighting;
