@@ -252,7 +252,11 @@ mod tests {
         let full = full.unwrap();
         assert!(!full.notices.iter().any(|n| n.code == "check.reduced"));
         for f in &full.rules {
-            let r = reduced.rule(&f.code).unwrap();
+            // the signs of damage are looked for on 8x8 blocks, at full size only
+            let Some(r) = reduced.rule(&f.code) else {
+                assert_eq!(f.code, "image.damage");
+                continue;
+            };
             if f.code.starts_with("file.") || f.code.starts_with("face.") {
                 assert_eq!(r, f);
             }
